@@ -1,0 +1,1 @@
+"""Report writers. Each format is one module; they read results and never validate themselves."""

@@ -1,0 +1,1 @@
+"""The validator: definitions compiled into checkers, FHIR JSON rules, bindings, invariants."""

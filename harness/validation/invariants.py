@@ -1,0 +1,151 @@
+"""The invariant pass: every constraint collected by the structural walk is evaluated, natively for
+the universal ones (dom-2..dom-6, ext-1, txt-1/txt-2: they run on every resource, so they are Python
+functions proven against the FHIRPath originals by tests), with fhirpathpy for all the others.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from harness.validation.compiler import Constraint
+from harness.validation.fhirpath import EvalContext, Evaluator, NotEvaluable
+from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
+from harness.validation.narrative import check_div
+from harness.validation.structure import Pending
+
+
+def _contained(v: dict) -> list[dict]:
+    return [r for r in v.get("contained") or () if isinstance(r, dict)]
+
+
+def _dom2(v: dict) -> bool:
+    return not any(r.get("contained") for r in _contained(v))
+
+
+def _strings(node, out: list[str]) -> None:
+    if isinstance(node, dict):
+        for x in node.values():
+            _strings(x, out)
+    elif isinstance(node, list):
+        for x in node:
+            _strings(x, out)
+    elif isinstance(node, str) and node.startswith("#"):
+        out.append(node)
+
+
+def _dom3(v: dict) -> bool:
+    contained = _contained(v)
+    if not contained:
+        return True
+    refs: list[str] = []
+    _strings(v, refs)  # every '#...' string: reference, canonical, uri, url values
+    present = set(refs)
+    for r in contained:
+        if "#" + str(r.get("id")) in present:
+            continue
+        inner: list[str] = []
+        _strings(r, inner)
+        if "#" in inner:  # the contained resource refers to its container
+            continue
+        return False
+    return True
+
+
+def _meta(r: dict) -> dict:
+    m = r.get("meta")
+    return m if isinstance(m, dict) else {}
+
+
+def _dom4(v: dict) -> bool:
+    return all("versionId" not in _meta(r) and "lastUpdated" not in _meta(r) for r in _contained(v))
+
+
+def _dom5(v: dict) -> bool:
+    return all("security" not in _meta(r) for r in _contained(v))
+
+
+def _dom6(v: dict) -> bool:
+    t = v.get("text")
+    return isinstance(t, dict) and "div" in t
+
+
+def _ext1(v: dict) -> bool:
+    has_value = any(k.startswith("value") for k in v)
+    return has_value != bool(v.get("extension"))
+
+
+#: (constraint source type, key) -> native check of the element value
+NATIVE: dict[tuple[str, str], Callable[[dict], bool]] = {
+    ("DomainResource", "dom-2"): _dom2,
+    ("DomainResource", "dom-3"): _dom3,
+    ("DomainResource", "dom-4"): _dom4,
+    ("DomainResource", "dom-5"): _dom5,
+    ("DomainResource", "dom-6"): _dom6,
+    ("Extension", "ext-1"): _ext1,
+}
+NARRATIVE_KEYS = {("Narrative", "txt-1"), ("Narrative", "txt-2")}
+
+_SEVERITY = {"error": ERROR, "warning": WARNING, "information": INFORMATION}
+
+
+class InvariantPass:
+    def __init__(self, version: str, label: str, membership):
+        self.evaluator = Evaluator(version)
+        self.label = label
+        self.membership = membership
+
+    def run(self, pending: list[Pending], bundle: dict | None) -> list[Issue]:
+        issues: list[Issue] = []
+        for p in pending:
+            seen: set[str] = set()
+            for c in p.constraints:
+                if c.key in seen:
+                    continue
+                seen.add(c.key)
+                self._one(c, p, bundle, issues)
+        return issues
+
+    def _requirement(self, c: Constraint) -> str:
+        return f"{self.label} {c.owner}: {c.key} '{c.human}'"
+
+    def _one(self, c: Constraint, p: Pending, bundle: dict | None, issues: list[Issue]) -> None:
+        ident = (c.source, c.key)
+        if ident in NARRATIVE_KEYS:
+            if c.key == "txt-1":  # one parse reports all narrative problems
+                for prob in check_div(p.value):
+                    rule = "narrative.xhtml" if prob.key == "xhtml" else f"invariant.{prob.key}"
+                    issues.append(Issue(prob.severity, rule, p.location, prob.message, self._requirement(c)))
+            return
+        native = NATIVE.get(ident)
+        if native is not None and isinstance(p.value, dict):
+            ok = native(p.value)
+        else:
+            ctx = EvalContext(root=p.root, resource=p.resource, bundle=bundle, membership=self.membership)
+            try:
+                result = self.evaluator.evaluate(c.expression, p.value, p.type_path, ctx)
+            except NotEvaluable as e:
+                issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
+                                    f"{c.key} could not be evaluated: {e}", self._requirement(c)))
+                return
+            except Exception as e:  # an engine failure on this input: say so, never pass silently
+                issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
+                                    f"{c.key} could not be evaluated ({type(e).__name__}: {str(e)[:200]})",
+                                    self._requirement(c)))
+                return
+            ok = _truthy(result)
+            if ok is None:
+                issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
+                                    f"{c.key} did not evaluate to a boolean (got {str(result)[:120]})",
+                                    self._requirement(c)))
+                return
+        if not ok:
+            issues.append(Issue(_SEVERITY.get(c.severity, ERROR), f"invariant.{c.key}", p.location,
+                                f"{c.key}: {c.human}", self._requirement(c)))
+
+
+def _truthy(result) -> bool | None:
+    if result == [] or result is None:
+        return True  # an empty result does not show a violation (FHIRPath: empty is not false)
+    if isinstance(result, list) and len(result) == 1 and isinstance(result[0], bool):
+        return result[0]
+    return None

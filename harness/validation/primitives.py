@@ -1,0 +1,143 @@
+"""Primitive datatype checks: the JSON kind and the regex come from the definitions (each primitive
+type's StructureDefinition carries them); what a regex cannot say (calendar dates, 32-bit ranges,
+finite numbers) is added here once per type name.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+MAX_STRING = 1024 * 1024  # "strings SHALL NOT exceed 1MB in size" (datatypes, string)
+
+_DATE_PARTS = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_TIME_PARTS = re.compile(r"(\d{2}):(\d{2}):(\d{2})")
+
+
+def _calendar_date(value: str) -> str | None:
+    m = _DATE_PARTS.match(value)
+    if not m or not m.group(3):
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if 1 <= mo <= 12 and d > calendar.monthrange(y, mo)[1]:
+        return f"{value!r} is not a calendar date ({y:04d}-{mo:02d} has {calendar.monthrange(y, mo)[1]} days)"
+    return None
+
+
+def _time_of_day(value: str) -> str | None:
+    t = value.split("T", 1)[1] if "T" in value else value
+    m = _TIME_PARTS.match(t)
+    if m and (int(m.group(1)) > 23 or int(m.group(2)) > 59 or int(m.group(3)) > 60):
+        return f"{value!r} has an hour, minute or second out of range"
+    if "T" in value:
+        tz = re.search(r"([+-])(\d{2}):(\d{2})$", t)
+        if tz and (int(tz.group(2)) > 14 or int(tz.group(3)) > 59):
+            return f"{value!r} has a time-zone offset out of range"
+    return None
+
+
+def _datetime(value: str) -> str | None:
+    return _calendar_date(value) or _time_of_day(value)
+
+
+def _int_range(lo: int, hi: int) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        if isinstance(value, int) and not (lo <= value <= hi):
+            return f"{value} is outside the range {lo}..{hi}"
+        return None
+    return check
+
+
+def _finite(value: object) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "the number is beyond the range a decimal can be processed with"
+    return None
+
+
+_INT32 = (-(2**31), 2**31 - 1)
+# Checks the regex cannot make, by FHIR type name (the same meaning in every version).
+_EXTRA: dict[str, Callable[[object], str | None]] = {
+    "date": _calendar_date,  # type: ignore[dict-item]
+    "dateTime": _datetime,  # type: ignore[dict-item]
+    "instant": _datetime,  # type: ignore[dict-item]
+    "time": _time_of_day,  # type: ignore[dict-item]
+    "integer": _int_range(*_INT32),
+    "unsignedInt": _int_range(0, _INT32[1]),
+    "positiveInt": _int_range(1, _INT32[1]),
+    "decimal": _finite,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PrimitiveSpec:
+    name: str
+    json: str  # string | boolean | number
+    regex: re.Pattern | None
+    extra: Callable[[object], str | None] | None
+    integer: bool  # number types that must be whole
+
+    def check(self, value: object) -> tuple[str, str] | None:
+        """(rule, message) for a bad value, or None. `value` is never None here."""
+        if self.json == "string":
+            if not isinstance(value, str):
+                return "structure.json-kind", f"{self.name} must be a JSON string, not {_kind(value)}"
+            if value == "":
+                return "json.empty", f"{self.name} must not be an empty string"
+            if len(value) > MAX_STRING:
+                return "structure.primitive-format", f"{self.name} exceeds 1 MB"
+            text = value
+        elif self.json == "boolean":
+            if not isinstance(value, bool):
+                return "structure.json-kind", f"{self.name} must be JSON true or false, not {_kind(value)}"
+            return None
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return "structure.json-kind", f"{self.name} must be a JSON number, not {_kind(value)}"
+            if self.integer and not isinstance(value, int):
+                return "structure.primitive-format", f"{self.name} must be a whole number, not {value!r}"
+            if self.extra is not None:
+                msg = self.extra(value)
+                if msg:
+                    return ("json.number-range" if self.name == "decimal" else "structure.primitive-format"), msg
+            return None
+        if self.regex is not None and self.regex.fullmatch(text) is None:
+            shown = text if len(text) <= 80 else text[:77] + "..."
+            return "structure.primitive-format", f"{shown!r} is not a valid {self.name}"
+        if self.extra is not None:
+            msg = self.extra(text)
+            if msg:
+                return "structure.primitive-format", msg
+        return None
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "null"
+
+
+def compile_primitive(name: str, primitive: dict | None) -> PrimitiveSpec:
+    primitive = primitive or {}
+    regex = primitive.get("regex")
+    system = primitive.get("system") or ""
+    return PrimitiveSpec(
+        name=name,
+        json=primitive.get("json") or "string",
+        regex=re.compile(regex) if regex else None,
+        extra=_EXTRA.get(name),
+        integer=system in ("System.Integer",) or name in ("integer", "unsignedInt", "positiveInt"),
+    )
+
+
+kind_of = _kind

@@ -1,0 +1,117 @@
+"""Binding checks against value sets expanded from the definitions.
+
+required: the code (or one coding of a CodeableConcept) SHALL be in the value set -> error.
+extensible: when no coding comes from the value set -> warning, only where the set is expandable.
+Value sets that include a grammar-defined system whole (BCP-13 MIME types, BCP-47 languages) are
+checked against the grammar; a required binding that cannot be expanded is reported as unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from harness.validation.issues import ERROR, INFORMATION, WARNING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.validation.compiler import Child
+    from harness.validation.structure import Walker
+
+# RFC 6838 type/subtype, with optional parameters (BCP-13)
+_MIME = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+                   r"(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(\"[^\"]*\"|[A-Za-z0-9!#$&^_.+-]+))*")
+# RFC 5646 language tag, structural form (BCP-47)
+_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z]{3}){0,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
+                   r"(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*(-[0-9A-WY-Za-wy-z](-[A-Za-z0-9]{2,8})+)*"
+                   r"(-x(-[A-Za-z0-9]{1,8})+)?|x(-[A-Za-z0-9]{1,8})+|i-[A-Za-z]{2,8}")
+GRAMMARS = {"urn:ietf:bcp:13": _MIME, "urn:ietf:bcp:47": _LANG}
+
+
+class Expansion:
+    """A compiled value set: membership by (system, code) and by code alone."""
+
+    __slots__ = ("url", "name", "expandable", "reason", "pairs", "codes", "grammars")
+
+    def __init__(self, url: str, vs: dict | None):
+        self.url = url
+        vs = vs or {}
+        self.name = vs.get("name") or url
+        self.expandable = bool(vs.get("expandable"))
+        self.reason = vs.get("reason") or ("not in the definitions" if not vs else "")
+        self.pairs: set[tuple[str, str]] = set()
+        self.codes: set[str] = set()
+        for system, codes in (vs.get("codes") or {}).items():
+            for c in codes:
+                self.pairs.add((system, c))
+                self.codes.add(c)
+        self.grammars = [(s, GRAMMARS[s]) for s in vs.get("external") or () if s in GRAMMARS]
+        if vs.get("external") and len(self.grammars) != len(vs["external"]):
+            self.expandable = False
+            self.reason = self.reason or f"includes {', '.join(vs['external'])} whole"
+
+    def has_code(self, code: str) -> bool:
+        return code in self.codes or any(g.fullmatch(code) for _, g in self.grammars)
+
+    def has_coding(self, system: str | None, code: str | None) -> bool:
+        if not isinstance(code, str):
+            return False
+        if system is None:
+            return False
+        if (system, code) in self.pairs:
+            return True
+        return any(s == system and g.fullmatch(code) for s, g in self.grammars)
+
+
+_CACHE: dict[tuple[str, str], Expansion] = {}
+
+
+def expansion(walker: "Walker", url: str) -> Expansion:
+    key = (walker.defs.name, url)
+    exp = _CACHE.get(key)
+    if exp is None:
+        exp = Expansion(url, walker.defs.valueset(url))
+        _CACHE[key] = exp
+    return exp
+
+
+def check(walker: "Walker", child: "Child", value, here: str) -> None:
+    strength, url = child.binding  # type: ignore[misc]
+    exp = expansion(walker, url)
+    if not exp.expandable and not exp.grammars:
+        if strength == "required":
+            walker.add(INFORMATION, "binding.unchecked", here,
+                       f"required binding to {exp.name} not checked: {exp.reason}",
+                       walker.req(child, f"binding required to {url}"))
+        return
+    t = child.type_code
+    if t == "CodeableReference":
+        value = value.get("concept") if isinstance(value, dict) else None
+        if value is None:
+            return
+        t = "CodeableConcept"
+    if t == "CodeableConcept":
+        codings = [c for c in value.get("coding") or () if isinstance(c, dict)]
+        ok = any(exp.has_coding(c.get("system"), c.get("code")) for c in codings)
+        shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings) or "no coding (text only)"
+    elif t == "Coding":
+        ok = exp.has_coding(value.get("system"), value.get("code"))
+        shown = f"{value.get('system')}|{value.get('code')}"
+    elif t == "Quantity":
+        if value.get("code") is None:
+            return
+        ok = exp.has_coding(value.get("system"), value.get("code"))
+        shown = f"{value.get('system')}|{value.get('code')}"
+    elif isinstance(value, str):
+        ok = exp.has_code(value)
+        shown = repr(value)
+    else:
+        return
+    if ok:
+        return
+    if strength == "required":
+        walker.add(ERROR, "binding.required", here, f"{shown} is not in the required value set {exp.name} ({url})",
+                   walker.req(child, f"binding required to {url}"))
+    elif exp.expandable:
+        walker.add(WARNING, "binding.extensible", here,
+                   f"{shown} is not from the extensible value set {exp.name} ({url})",
+                   walker.req(child, f"binding extensible to {url}"))

@@ -1,0 +1,81 @@
+"""Validate every example of the official example packages and tally the findings.
+
+    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4]... [--json OUT]
+
+Fetches hl7.fhir.r5.examples@5.0.0 / hl7.fhir.r4.examples@4.0.1 with `npm pack` into the cache
+when missing (scripts/build_definitions.py does the fetching). Prints, per package, how many
+resources validate with no error and every (rule, message pattern) that fires, with counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from build_definitions import package_dir as ensure_package  # noqa: E402
+
+from harness.validation.sources import validate_paths  # noqa: E402
+
+PACKAGES = {"r5": ("hl7.fhir.r5.examples", "5.0.0"), "r4": ("hl7.fhir.r4.examples", "4.0.1")}
+# definitions and other conformance resources in the r4 examples package are not examples
+SKIP = re.compile(r"^(StructureDefinition|ValueSet|CodeSystem|SearchParameter|OperationDefinition|"
+                  r"CompartmentDefinition|ConceptMap|CapabilityStatement|ImplementationGuide|NamingSystem|"
+                  r"StructureMap|GraphDefinition|MessageDefinition)-")
+
+
+def files(pkg: Path) -> list[str]:
+    return [str(f) for f in sorted(pkg.glob("*.json"))
+            if f.name != "package.json" and not f.name.startswith(".") and not SKIP.match(f.name)]
+
+
+def scan(version: str, cache: Path, limit: int | None) -> dict:
+    name, ver = PACKAGES[version]
+    pkg = ensure_package(cache, name, ver)
+    paths = files(pkg)[:limit]
+    t0 = time.perf_counter()
+    results = list(validate_paths(paths, version))
+    elapsed = time.perf_counter() - t0
+    tally: collections.Counter = collections.Counter()
+    examples: dict = {}
+    for r in results:
+        for i in r.issues:
+            if i.severity == "information":
+                continue
+            key = (i.severity, i.rule, re.sub(r"\d+", "N", i.message)[:110])
+            tally[key] += 1
+            examples.setdefault(key, f"{Path(r.source).name} {i.location}")
+    clean = sum(1 for r in results if r.valid)
+    return {"package": f"{name}@{ver}", "files": len(paths), "resources": len(results),
+            "valid": clean, "invalid": len(results) - clean, "seconds": round(elapsed, 1),
+            "findings": [{"severity": k[0], "rule": k[1], "message": k[2], "count": n, "example": examples[k]}
+                         for k, n in tally.most_common()]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", type=Path, default=ROOT / ".pkgcache")
+    ap.add_argument("--package", action="append", choices=sorted(PACKAGES))
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    out = [scan(v, args.cache, args.limit) for v in (args.package or ["r5", "r4"])]
+    for s in out:
+        print(f"{s['package']}: {s['resources']} resources in {s['files']} files, {s['valid']} with no error, "
+              f"{s['invalid']} with errors ({s['seconds']} s)")
+        for f in s["findings"][:60]:
+            print(f"  {f['count']:>5} {f['severity']:<8} {f['rule']:<32} {f['message']}  [e.g. {f['example']}]")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
