@@ -47,8 +47,8 @@ def outcome(result: Result) -> dict:
 def to_outcome_bundle(results: list[Result]) -> str:
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": f"urn:uuid:{_uuid(i)}", "resource": outcome(r)} for i, r in enumerate(results)]}
-    for entry, r in zip(bundle["entry"], results):
-        entry["resource"]["id"] = f"result-{results.index(r)}"
+    for n, (entry, r) in enumerate(zip(bundle["entry"], results)):
+        entry["resource"]["id"] = f"result-{n}"
         entry["resource"]["extension"] = [{
             "url": "urn:imaging-harness:source", "valueString": r.source}]
     return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"

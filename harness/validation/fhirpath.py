@@ -97,6 +97,8 @@ def _html_checks(inputs):
 
 def _unsupported(name: str):
     def fn(inputs, *args):
+        if not inputs:
+            return []  # nothing to compute on: the empty collection, as FHIRPath functions do
         raise NotEvaluable(f"{name}() is not supported by the FHIRPath engine")
     return fn
 

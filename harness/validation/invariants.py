@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from harness.validation.compiler import Constraint
+from harness.validation.datetimes import period_ok
 from harness.validation.fhirpath import EvalContext, Evaluator, NotEvaluable
 from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
 from harness.validation.narrative import check_div
@@ -18,34 +19,21 @@ def _contained(v: dict) -> list[dict]:
     return [r for r in v.get("contained") or () if isinstance(r, dict)]
 
 
-def _dom2(v: dict) -> bool:
+def _dom2(v: dict, refs=None) -> bool:
     return not any(r.get("contained") for r in _contained(v))
 
 
-def _strings(node, out: list[str]) -> None:
-    if isinstance(node, dict):
-        for x in node.values():
-            _strings(x, out)
-    elif isinstance(node, list):
-        for x in node:
-            _strings(x, out)
-    elif isinstance(node, str) and node.startswith("#"):
-        out.append(node)
-
-
-def _dom3(v: dict) -> bool:
+def _dom3(v: dict, refs) -> bool:
+    """refs(resource) -> the '#...' values of its Reference.reference, uri, url and canonical
+    elements, collected by the structural walk (which knows the types)."""
     contained = _contained(v)
     if not contained:
         return True
-    refs: list[str] = []
-    _strings(v, refs)  # every '#...' string: reference, canonical, uri, url values
-    present = set(refs)
+    present = set(refs(v))
     for r in contained:
-        if "#" + str(r.get("id")) in present:
-            continue
-        inner: list[str] = []
-        _strings(r, inner)
-        if "#" in inner:  # the contained resource refers to its container
+        present |= refs(r)
+    for r in contained:
+        if "#" + str(r.get("id")) in present or "#" in refs(r):
             continue
         return False
     return True
@@ -56,32 +44,35 @@ def _meta(r: dict) -> dict:
     return m if isinstance(m, dict) else {}
 
 
-def _dom4(v: dict) -> bool:
+def _dom4(v: dict, refs=None) -> bool:
     return all("versionId" not in _meta(r) and "lastUpdated" not in _meta(r) for r in _contained(v))
 
 
-def _dom5(v: dict) -> bool:
+def _dom5(v: dict, refs=None) -> bool:
     return all("security" not in _meta(r) for r in _contained(v))
 
 
-def _dom6(v: dict) -> bool:
+def _dom6(v: dict, refs=None) -> bool:
     t = v.get("text")
     return isinstance(t, dict) and "div" in t
 
 
-def _ext1(v: dict) -> bool:
-    has_value = any(k.startswith("value") for k in v)
+def _ext1(v: dict, refs=None) -> bool:
+    has_value = any(k.startswith(("value", "_value")) for k in v)
     return has_value != bool(v.get("extension"))
 
 
 #: (constraint source type, key) -> native check of the element value
-NATIVE: dict[tuple[str, str], Callable[[dict], bool]] = {
+NATIVE: dict[tuple[str, str], Callable[..., bool]] = {
     ("DomainResource", "dom-2"): _dom2,
     ("DomainResource", "dom-3"): _dom3,
     ("DomainResource", "dom-4"): _dom4,
     ("DomainResource", "dom-5"): _dom5,
     ("DomainResource", "dom-6"): _dom6,
     ("Extension", "ext-1"): _ext1,
+    # R4's per-1 compares start <= end; R5's compares start.lowBoundary() <= end.highBoundary():
+    # both mean the period may not end before it starts, computed on instants, not on strings
+    ("Period", "per-1"): lambda v, refs=None: period_ok(v),
 }
 NARRATIVE_KEYS = {("Narrative", "txt-1"), ("Narrative", "txt-2")}
 
@@ -94,8 +85,10 @@ class InvariantPass:
         self.label = label
         self.membership = membership
 
-    def run(self, pending: list[Pending], bundle: dict | None) -> list[Issue]:
+    def run(self, pending: list[Pending], bundle: dict | None, local_refs: dict | None = None) -> list[Issue]:
         issues: list[Issue] = []
+        table = local_refs or {}
+        self._refs = lambda r: table.get(id(r), set())
         for p in pending:
             seen: set[str] = set()
             for c in p.constraints:
@@ -118,7 +111,9 @@ class InvariantPass:
             return
         native = NATIVE.get(ident)
         if native is not None and isinstance(p.value, dict):
-            ok = native(p.value)
+            if c.key == "dom-6" and p.value is not p.root:
+                return  # contained resources have their narrative in the container's text
+            ok = native(p.value, self._refs)
         else:
             ctx = EvalContext(root=p.root, resource=p.resource, bundle=bundle, membership=self.membership)
             try:

@@ -40,7 +40,9 @@ def expand_paths(paths: list[str]) -> Iterator[tuple[str, Path | None, str | Non
 
 def results_for_value(value, dups, source: str, version: str | None, bundle: dict | None = None) -> Iterator[Result]:
     """The value itself, then (for a Bundle) each entry's resource as its own result."""
-    yield validate_value(value, source, version, dups, bundle)
+    first = validate_value(value, source, version, dups, bundle)
+    yield first
+    version = version or first.fhir_version  # entries are read in the Bundle's version
     if isinstance(value, dict) and value.get("resourceType") == "Bundle" and isinstance(value.get("entry"), list):
         for i, entry in enumerate(value["entry"]):
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):

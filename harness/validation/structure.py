@@ -10,6 +10,7 @@ from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
 from harness.validation.primitives import kind_of
 from harness.validation import terminology
 
+_URI_TYPES = frozenset({"uri", "url", "canonical"})
 _ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
@@ -37,6 +38,8 @@ class Walker:
         self.dups = duplicates
         self.issues: list[Issue] = []
         self.pending: list[Pending] = []
+        # id(resource) -> '#...' values of its reference/uri/url/canonical elements (dom-3)
+        self.local_refs: dict[int, set[str]] = {}
 
     # --- reporting -------------------------------------------------------------------------------
     def add(self, severity: str, rule: str, location: str, message: str, requirement: str) -> None:
@@ -71,12 +74,14 @@ class Walker:
                      f"{self.label} does not define {rt}; validated with the {owner.label} definition",
                      f"{self.label} definitions manifest: inherits {owner.name}")
         rid = obj.get("id")
-        if isinstance(rid, str) and (len(rid) > 64 or not rid or not set(rid) <= _ID_CHARS):
+        skip: tuple[str, ...] = ("resourceType",)
+        if isinstance(rid, str) and rid and (len(rid) > 64 or not set(rid) <= _ID_CHARS):
             self.add(ERROR, "structure.resource-id", f"{loc}.id",
                      f"resource id {rid[:80]!r} is not 1-64 characters of A-Z a-z 0-9 - .",
                      f"{self.label} Resource.id (datatypes: id)")
+            skip = ("resourceType", "id")  # reported once, not again as a primitive format
         root = root if root is not None else obj
-        self.obj(obj, node, loc, obj, root, skip=("resourceType",))
+        self.obj(obj, node, loc, obj, root, skip=skip)
         if node.constraints:
             self.pending.append(Pending(node.constraints, obj, rt, loc, obj, root, node))
 
@@ -118,6 +123,8 @@ class Walker:
             self.add(ERROR, "structure.unknown-element", f"{loc}.{key}",
                      f"{key!r} is not an element of {node.path}", f"{self.label} {node.path}: defined elements")
         for name, (min_, keys) in node.groups.items():
+            if name in skip:
+                continue
             present = [k for k in keys if k in obj or "_" + k in obj]
             if len(present) > 1:
                 self.add(ERROR, "structure.choice-type", f"{loc}.{name}",
@@ -160,10 +167,16 @@ class Walker:
                 terminology.check(self, child, item, here)
             if child.targets and child.type_code == "Reference":
                 self.reference_target(child, item, here)
+            elif child.targets and child.type_code == "CodeableReference" and isinstance(item.get("reference"), dict):
+                self.reference_target(child, item["reference"], f"{here}.reference")
 
     def shape(self, child: Child, value, loc: str) -> list:
         """The items of an element, reporting array/single and cardinality problems."""
         here = f"{loc}.{child.loc}"
+        if child.max == 0:
+            self.add(ERROR, "structure.cardinality", here, f"{child.path} is prohibited (max 0)",
+                     self.req(child, "cardinality 0..0"))
+            return value if isinstance(value, list) else [value]
         if child.many:
             if not isinstance(value, list):
                 self.add(ERROR, "structure.json-kind", here, f"{child.path} repeats and must be an array",
@@ -186,14 +199,15 @@ class Walker:
                      f"{child.path} does not repeat (max {_max(child)}) and must not be an array",
                      self.req(child, f"cardinality {child.min}..{_max(child)}"))
             return value
-        if child.max == 0:
-            self.add(ERROR, "structure.cardinality", here, f"{child.path} is prohibited (max 0)",
-                     self.req(child, "cardinality 0..0"))
         return [value]
 
     # --- primitives ------------------------------------------------------------------------------
     def primitive(self, child: Child, value, ext, parent: dict, loc: str, resource: dict, root: dict) -> None:
         here = f"{loc}.{child.loc}"
+        if child.max == 0:
+            self.add(ERROR, "structure.cardinality", here, f"{child.path} is prohibited (max 0)",
+                     self.req(child, "cardinality 0..0"))
+            return
         if child.many:
             values = self.shape(child, value, loc) if value is not None else []
             exts: list = []
@@ -225,11 +239,12 @@ class Walker:
             if value is None and ext is None:
                 self.add(ERROR, "json.null", here, "null is not a value", f"{self.label} JSON format: null values")
                 return
-            if child.max == 0:
-                self.shape(child, value, loc)
             self.one_primitive(child, value, ext, here, resource, root)
 
     def one_primitive(self, child: Child, value, ext, here: str, resource: dict, root: dict) -> None:
+        if isinstance(value, str) and value.startswith("#") and (
+                child.type_code in _URI_TYPES or child.path == "Reference.reference"):
+            self.local_refs.setdefault(id(resource), set()).add(value)
         if value is not None:
             problem = child.prim.check(value)  # type: ignore[union-attr]
             if problem is not None:
@@ -242,9 +257,12 @@ class Walker:
                 self.add(ERROR, "structure.primitive-extension", here,
                          f"_{child.key} must hold an object with id/extension", f"{self.label} JSON format")
             else:
-                elem = self.c.type_node("Element")
-                self.obj(ext, elem, here, resource, root)
-                if value is None and not ext.get("extension"):
+                if "value" in ext:
+                    self.add(ERROR, "structure.unknown-element", f"{here}.value",
+                             "'value' is not allowed in _element (the value is the primitive itself)",
+                             f"{self.label} JSON format: primitive elements")
+                self.obj(ext, self.c.type_node(child.type_code), here, resource, root, skip=("value",))
+                if value is None and ext and not ext.get("extension") and not ext.keys() <= {"id"}:
                     self.add(ERROR, "invariant.ele-1", here, "All FHIR elements must have a @value or children",
                              f"{self.label} Element: ele-1")
         if child.constraints:

@@ -38,10 +38,11 @@ class Validator:
     def issues(self, resource: dict, duplicates: dict[int, list[str]] | None = None,
                bundle: dict | None = None, split_bundles: bool = True) -> list[Issue]:
         walker = Walker(self.compiler, duplicates or {}, split_bundles=split_bundles)
-        walker.resource(resource, resource.get("resourceType") or "Resource", None)
+        walker.resource(resource, resource.get("resourceType") or "$", None)
         issues = walker.issues
         issues.extend(self.invariants.run(walker.pending, bundle if bundle is not None else
-                                          (resource if resource.get("resourceType") == "Bundle" else None)))
+                                          (resource if resource.get("resourceType") == "Bundle" else None),
+                                          walker.local_refs))
         return issues
 
 

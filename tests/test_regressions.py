@@ -1,0 +1,78 @@
+"""Verdicts that were once wrong, each pinned with the smallest input that showed it."""
+
+from harness.reports.validation import to_outcome_bundle
+from harness.validation.sources import results_for_value
+from harness.validation.validator import validate_value
+import json
+
+DIV = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div>'}
+
+
+def rules(resource, version="r5"):
+    return {(i.rule, i.location) for i in validate_value(resource, "t", version).issues
+            if i.severity != "information"}
+
+
+def test_ext1_accepts_a_primitive_value_carried_only_by_its_extension():
+    pat = {"resourceType": "Patient", "id": "p", "text": DIV, "extension": [{
+        "url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace",
+        "_valueCode": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                      "valueCode": "unknown"}]}}]}
+    assert not any(r == "invariant.ext-1" for r, _ in rules(pat))
+
+
+def test_dom3_is_not_satisfied_by_a_plain_string_that_looks_like_a_reference():
+    study = {"resourceType": "ImagingStudy", "id": "s", "text": DIV, "status": "available",
+             "subject": {"reference": "Patient/p"}, "description": "#pulmo",
+             "contained": [{"resourceType": "Practitioner", "id": "pulmo"}]}
+    assert ("invariant.dom-3", "ImagingStudy") in rules(study)
+    study["referrer"] = {"reference": "#pulmo"}
+    assert ("invariant.dom-3", "ImagingStudy") not in rules(study)
+
+
+def test_codeablereference_targets_are_checked():
+    study = {"resourceType": "ImagingStudy", "id": "s", "text": DIV, "status": "available",
+             "subject": {"reference": "Patient/p"},
+             "reason": [{"reference": {"reference": "Practitioner/x"}}]}
+    assert ("structure.reference-target", "ImagingStudy.reason[0].reference") in rules(study)
+
+
+def test_xhtml_div_allows_no_extension():
+    pat = {"resourceType": "Patient", "id": "p", "text": dict(DIV, _div={"extension": [
+        {"url": "http://example.org/x", "valueString": "y"}]})}
+    assert ("structure.cardinality", "Patient.text.div.extension") in rules(pat)
+
+
+def test_primitive_extension_with_only_an_id_reports_ele1_once():
+    res = validate_value({"resourceType": "Patient", "id": "p", "text": DIV, "_gender": {"id": "g"}}, "t", "r5")
+    assert [i.rule for i in res.issues].count("invariant.ele-1") == 1
+
+
+def test_bundle_entries_are_read_in_the_bundles_version():
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:6d1b5a7e-0f7e-4a5e-9c1d-4d2f5b0e8a11",
+         "resource": {"resourceType": "ImagingExcerpt", "id": "x"}}]}
+    results = list(results_for_value(bundle, {}, "b.json", "r5"))
+    assert results[1].fhir_version == "r5"
+    assert ("structure.unknown-resource-type", "ImagingExcerpt") in {(i.rule, i.location) for i in results[1].issues}
+
+
+def test_outcome_ids_are_unique_when_a_source_repeats():
+    r = validate_value({"resourceType": "Basic", "id": "b"}, "same.json", "r5")
+    ids = [e["resource"]["id"] for e in json.loads(to_outcome_bundle([r, r]))["entry"]]
+    assert len(set(ids)) == 2
+
+
+def test_per1_compares_instants_not_strings():
+    def period(s, e):
+        return {"resourceType": "Endpoint", "id": "e", "text": DIV, "status": "active",
+                "address": "https://pacs.example.org/dicomweb", "period": {"start": s, "end": e},
+                "connectionType": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/endpoint-connection-type",
+                                                "code": "dicom-wado-rs"}]}]}
+    # 10:00+02:00 is 08:00Z, before 09:00Z: valid although the strings sort the other way
+    assert ("invariant.per-1", "Endpoint.period") not in rules(period("2021-01-01T10:00:00+02:00", "2021-01-01T09:00:00Z"))
+    assert ("invariant.per-1", "Endpoint.period") in rules(period("2021-01-02", "2021-01-01T09:00:00Z"))
+    r4 = period("2021-01-01T10:00:00+02:00", "2021-01-01T09:00:00Z")
+    r4["connectionType"] = r4["connectionType"][0]["coding"][0]
+    r4["payloadType"] = [{"text": "DICOM"}]
+    assert ("invariant.per-1", "Endpoint.period") not in rules(r4, "r4")
