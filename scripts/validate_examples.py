@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import multiprocessing
 import re
 import sys
 import time
@@ -37,12 +38,37 @@ def files(pkg: Path) -> list[str]:
             if f.name != "package.json" and not f.name.startswith(".") and not SKIP.match(f.name)]
 
 
-def scan(version: str, cache: Path, limit: int | None) -> dict:
+def _one(args: tuple[str, str]) -> list:
+    path, version = args
+    return list(validate_paths([path], version))
+
+
+def _run(paths: list[str], version: str, timeout: float) -> tuple[list, list[str]]:
+    """Both cores; a file whose validation runs past `timeout` seconds is recorded, not waited for."""
+    results: list = []
+    timed_out: list[str] = []
+    pending = list(paths)
+    while pending:
+        with multiprocessing.Pool(2) as pool:
+            jobs = [(p, pool.apply_async(_one, ((p, version),))) for p in pending]
+            pending = []
+            for i, (p, job) in enumerate(jobs):
+                try:
+                    results.extend(job.get(timeout=timeout))
+                except multiprocessing.TimeoutError:
+                    timed_out.append(p)
+                    pending = [q for q, _ in jobs[i + 1:]]
+                    pool.terminate()
+                    break
+    return results, timed_out
+
+
+def scan(version: str, cache: Path, limit: int | None, timeout: float = 60.0) -> dict:
     name, ver = PACKAGES[version]
     pkg = ensure_package(cache, name, ver)
     paths = files(pkg)[:limit]
     t0 = time.perf_counter()
-    results = list(validate_paths(paths, version))
+    results, timed_out = _run(paths, version, timeout)
     elapsed = time.perf_counter() - t0
     tally: collections.Counter = collections.Counter()
     examples: dict = {}
@@ -56,6 +82,7 @@ def scan(version: str, cache: Path, limit: int | None) -> dict:
     clean = sum(1 for r in results if r.valid)
     return {"package": f"{name}@{ver}", "files": len(paths), "resources": len(results),
             "valid": clean, "invalid": len(results) - clean, "seconds": round(elapsed, 1),
+            "timed_out": [Path(p).name for p in timed_out],
             "findings": [{"severity": k[0], "rule": k[1], "message": k[2], "count": n, "example": examples[k]}
                          for k, n in tally.most_common()]}
 
@@ -70,7 +97,8 @@ def main() -> None:
     out = [scan(v, args.cache, args.limit) for v in (args.package or ["r5", "r4"])]
     for s in out:
         print(f"{s['package']}: {s['resources']} resources in {s['files']} files, {s['valid']} with no error, "
-              f"{s['invalid']} with errors ({s['seconds']} s)")
+              f"{s['invalid']} with errors ({s['seconds']} s); not finished within the time limit: "
+              f"{', '.join(s['timed_out']) or 'none'}")
         for f in s["findings"][:60]:
             print(f"  {f['count']:>5} {f['severity']:<8} {f['rule']:<32} {f['message']}  [e.g. {f['example']}]")
     if args.json:

@@ -76,3 +76,13 @@ def test_per1_compares_instants_not_strings():
     r4["connectionType"] = r4["connectionType"][0]["coding"][0]
     r4["payloadType"] = [{"text": "DICOM"}]
     assert ("invariant.per-1", "Endpoint.period") not in rules(r4, "r4")
+
+
+def test_an_unparseable_constraint_is_reported_and_prints_nothing(capsys):
+    # R5 eld-11 quotes a string with double quotes ("":""), which FHIRPath does not allow
+    sd = {"resourceType": "StructureDefinition", "url": "http://example.org/sd", "name": "X", "status": "draft",
+          "kind": "resource", "abstract": False, "type": "Basic",
+          "differential": {"element": [{"path": "Basic.code", "binding": {"strength": "example"}, "type": [{"code": "CodeableConcept"}]}]}}
+    issues = validate_value(sd, "t", "r5").issues
+    assert capsys.readouterr().out == ""
+    assert any(i.rule == "invariant.not-evaluated" and "eld-11" in i.message for i in issues)

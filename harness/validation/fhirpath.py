@@ -8,7 +8,9 @@ variable set for the duration of one evaluation, so compiled expressions stay sh
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import io
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -133,7 +135,9 @@ class Evaluator:
         fn = self._compiled.get(expression)
         if fn is None:
             try:
-                fn = fhirpathpy.compile(expression, self.model, self._options)
+                # antlr prints recognition errors to stdout; the validator's stdout is its report
+                with contextlib.redirect_stdout(io.StringIO()):
+                    fn = fhirpathpy.compile(expression, self.model, self._options)
             except Exception as e:  # the parser cannot read it: report as not evaluable
                 fn = NotEvaluable(f"expression does not parse: {e}")
             self._compiled[expression] = fn
