@@ -57,6 +57,15 @@ warnings: list[str] = []
 conflicts: dict[tuple[str, str, str, str], set[str]] = {}
 
 
+def extension_entry(sd: dict) -> dict:
+    """What the validator needs of an extension definition the package carries: that it is known,
+    where it may be used, and whether it is a modifier."""
+    contexts = sorted({c.get("expression", "") for c in sd.get("context") or () if isinstance(c, dict)}
+                      | {c for c in sd.get("context") or () if isinstance(c, str)})
+    root = (sd.get("snapshot") or {}).get("element") or [{}]
+    return {"name": sd.get("name"), "context": contexts, "modifier": bool(root[0].get("isModifier"))}
+
+
 def inherit_primitive_json(types: dict) -> None:
     """unsignedInt and positiveInt declare System.String values in the packages, but they
     specialise integer, and the JSON format represents them as numbers: a primitive's JSON kind
@@ -286,6 +295,9 @@ def build(version: str, cache: Path, out: Path) -> dict:
     expander = Expander(valuesets, codesystems)
     vs_out = {url: expander.entry(url) for url in sorted(bound_valuesets(types))}
 
+    extensions = {sd["url"]: extension_entry(sd) for sd in res["StructureDefinition"]
+                  if sd.get("type") == "Extension" and sd.get("derivation") == "constraint" and sd.get("url")}
+
     sps = [search_parameter(sp) for sp in res["SearchParameter"]
            if sp.get("url", "").startswith(SP_PREFIX) and not is_example_sp(sp)]
     sps.sort(key=lambda s: (s["url"], s["code"] or ""))
@@ -300,6 +312,7 @@ def build(version: str, cache: Path, out: Path) -> dict:
     for n, t in types.items():
         write(tdir / f"{n}.json", t)
     write(folder / "valuesets.json", vs_out)
+    write(folder / "extensions.json", dict(sorted(extensions.items())))
     write(folder / "searchparameters.json", sps)
     manifest = {"version": version, "fhirVersion": (meta.get("fhirVersions") or [meta["version"]])[0],
                 "source": {"package": name, "packageVersion": pkg_version}, "inherits": None,

@@ -86,3 +86,12 @@ def test_an_unparseable_constraint_is_reported_and_prints_nothing(capsys):
     issues = validate_value(sd, "t", "r5").issues
     assert capsys.readouterr().out == ""
     assert any(i.rule == "invariant.not-evaluated" and "eld-11" in i.message for i in issues)
+
+
+def test_extensions_defined_in_the_core_package_are_known():
+    pat = {"resourceType": "Patient", "id": "p", "text": DIV, "extension": [
+        {"url": "http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "valueAddress": {"city": "Bergen"}},
+        {"url": "http://example.org/fhir/StructureDefinition/not-defined", "valueString": "x"}]}
+    found = {(i.rule, i.location) for i in validate_value(pat, "t", "r4").issues}
+    assert ("extension.unknown", "Patient.extension[0]") not in found
+    assert ("extension.unknown", "Patient.extension[1]") in found

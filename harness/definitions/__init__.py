@@ -88,29 +88,25 @@ class Definitions:
         return sorted(names)
 
     # --- terminology and search -----------------------------------------------------------------
-    def valueset(self, url: str) -> dict | None:
+    def _lookup(self, table: str, key: str):
+        """An entry of valuesets.json / extensions.json, here or in an inherited version."""
         d: Definitions | None = self
         while d is not None:
-            if d._valuesets is None:
-                p = d._folder / "valuesets.json"
-                d._valuesets = _read(p) if p.exists() else {}
-            vs = d._valuesets.get(url)
-            if vs is not None:
-                return vs
+            attr = f"_{table}"
+            if getattr(d, attr) is None:
+                p = d._folder / f"{table}.json"
+                setattr(d, attr, _read(p) if p.exists() else {})
+            entry = getattr(d, attr).get(key)
+            if entry is not None:
+                return entry
             d = d.parent
         return None
 
+    def valueset(self, url: str) -> dict | None:
+        return self._lookup("valuesets", url)
+
     def extension(self, url: str) -> dict | None:
-        d: Definitions | None = self
-        while d is not None:
-            if d._extensions is None:
-                p = d._folder / "extensions.json"
-                d._extensions = _read(p) if p.exists() else {}
-            e = d._extensions.get(url)
-            if e is not None:
-                return e
-            d = d.parent
-        return None
+        return self._lookup("extensions", url)
 
     def search_parameters(self) -> list[dict]:
         if self._searchparams is None:
