@@ -95,3 +95,12 @@ def test_extensions_defined_in_the_core_package_are_known():
     found = {(i.rule, i.location) for i in validate_value(pat, "t", "r4").issues}
     assert ("extension.unknown", "Patient.extension[0]") not in found
     assert ("extension.unknown", "Patient.extension[1]") in found
+
+
+def test_no_break_space_is_content_not_whitespace():
+    # XML Schema regexes (the definitions') treat only space, tab, CR and LF as \s
+    pat = {"resourceType": "Patient", "id": "p", "text": DIV, "name": [{"text": "Sean Stover, BS,\u00a0DVM"}],
+           "gender": "female"}
+    assert not any(i.rule == "structure.primitive-format" for i in validate_value(pat, "t", "r4").issues)
+    pat["gender"] = "fe\u00a0male"  # still not a code of the required value set
+    assert any(i.rule == "binding.required" for i in validate_value(pat, "t", "r4").issues)

@@ -134,7 +134,9 @@ def compile_primitive(name: str, primitive: dict | None) -> PrimitiveSpec:
     return PrimitiveSpec(
         name=name,
         json=primitive.get("json") or "string",
-        regex=re.compile(regex) if regex else None,
+        # the definitions' regexes are XML Schema regexes, where \s is only space, tab, CR and LF
+        # (a no-break space is content); Python's Unicode \s would reject it: match in ASCII mode
+        regex=re.compile(regex, re.ASCII) if regex else None,
         extra=_EXTRA.get(name),
         integer=system in ("System.Integer",) or name in ("integer", "unsignedInt", "positiveInt"),
     )
