@@ -104,3 +104,12 @@ def test_no_break_space_is_content_not_whitespace():
     assert not any(i.rule == "structure.primitive-format" for i in validate_value(pat, "t", "r4").issues)
     pat["gender"] = "fe\u00a0male"  # still not a code of the required value set
     assert any(i.rule == "binding.required" for i in validate_value(pat, "t", "r4").issues)
+
+
+def test_resolve_returns_typed_resources_for_oftype():
+    def team(member_type):
+        return {"resourceType": "CareTeam", "id": "t", "text": DIV,
+                "contained": [{"resourceType": member_type, "id": "m1"}],
+                "participant": [{"member": {"reference": "#m1"}, "onBehalfOf": {"reference": "Organization/o"}}]}
+    assert ("invariant.ctm-1", "CareTeam.participant[0]") not in rules(team("Practitioner"))
+    assert ("invariant.ctm-1", "CareTeam.participant[0]") in rules(team("Patient"))

@@ -54,8 +54,8 @@ def _resolve(inputs):
         if not isinstance(ref, str):
             continue
         found = _resolve_one(c, ref)
-        if found is not None:
-            out.append(found)
+        if found is not None:  # a typed node, so ofType()/is() see the resource type
+            out.append(fhirpathpy.ResourceNode.create_node(found, found.get("resourceType")))
     return out
 
 
