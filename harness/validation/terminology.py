@@ -65,18 +65,19 @@ class Expansion:
 _CACHE: dict[tuple[str, str], Expansion] = {}
 
 
-def expansion(walker: "Walker", url: str) -> Expansion:
-    key = (walker.defs.name, url)
+def expansion(defs, url: str) -> Expansion:
+    """The compiled value set, once per (version, url)."""
+    key = (defs.name, url)
     exp = _CACHE.get(key)
     if exp is None:
-        exp = Expansion(url, walker.defs.valueset(url))
+        exp = Expansion(url, defs.valueset(url))
         _CACHE[key] = exp
     return exp
 
 
 def check(walker: "Walker", child: "Child", value, here: str) -> None:
     strength, url = child.binding  # type: ignore[misc]
-    exp = expansion(walker, url)
+    exp = expansion(walker.defs, url)
     if not exp.expandable and not exp.grammars:
         if strength == "required":
             walker.add(INFORMATION, "binding.unchecked", here,

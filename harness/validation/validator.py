@@ -24,7 +24,7 @@ class Validator:
         self.invariants = InvariantPass(version, self.defs.label, self._member_of)
 
     def _member_of(self, url: str, value) -> bool | None:
-        exp = terminology.Expansion(url, self.defs.valueset(url))
+        exp = terminology.expansion(self.defs, url)
         if not exp.expandable and not exp.grammars:
             return None
         if isinstance(value, str):
