@@ -88,20 +88,22 @@ class InvariantPass:
     def run(self, pending: list[Pending], bundle: dict | None, local_refs: dict | None = None) -> list[Issue]:
         issues: list[Issue] = []
         table = local_refs or {}
-        self._refs = lambda r: table.get(id(r), set())
+
+        def refs(r: dict) -> set[str]:
+            return table.get(id(r), set())
         for p in pending:
             seen: set[str] = set()
             for c in p.constraints:
                 if c.key in seen:
                     continue
                 seen.add(c.key)
-                self._one(c, p, bundle, issues)
+                self._one(c, p, bundle, refs, issues)
         return issues
 
     def _requirement(self, c: Constraint) -> str:
         return f"{self.label} {c.owner}: {c.key} '{c.human}'"
 
-    def _one(self, c: Constraint, p: Pending, bundle: dict | None, issues: list[Issue]) -> None:
+    def _one(self, c: Constraint, p: Pending, bundle: dict | None, refs, issues: list[Issue]) -> None:
         ident = (c.source, c.key)
         if ident in NARRATIVE_KEYS:
             if c.key == "txt-1":  # one parse reports all narrative problems
@@ -113,7 +115,7 @@ class InvariantPass:
         if native is not None and isinstance(p.value, dict):
             if c.key == "dom-6" and p.value is not p.root:
                 return  # contained resources have their narrative in the container's text
-            ok = native(p.value, self._refs)
+            ok = native(p.value, refs)
         else:
             ctx = EvalContext(root=p.root, resource=p.resource, bundle=bundle, membership=self.membership)
             try:

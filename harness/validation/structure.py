@@ -205,8 +205,7 @@ class Walker:
     def primitive(self, child: Child, value, ext, parent: dict, loc: str, resource: dict, root: dict) -> None:
         here = f"{loc}.{child.loc}"
         if child.max == 0:
-            self.add(ERROR, "structure.cardinality", here, f"{child.path} is prohibited (max 0)",
-                     self.req(child, "cardinality 0..0"))
+            self.shape(child, value, loc)  # reports the prohibited element
             return
         if child.many:
             values = self.shape(child, value, loc) if value is not None else []
