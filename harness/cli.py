@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -26,12 +27,19 @@ class Fmt(str, Enum):
     outcome = "outcome"
 
 
-def _write_atomic(path: Path, content: str) -> None:
+@contextmanager
+def _atomic_writer(path: Path):
+    """A text file that appears under its name only when complete (temp file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(content)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 @app.command()
@@ -42,6 +50,8 @@ def validate(
         "(default: decided by the resource type, else r5)."),
     fmt: Fmt = typer.Option(Fmt.text, "--format", help="Output format."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the output to this file."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Processes for large NDJSON files "
+                                          "(default: one per core)."),
     context: List[str] = typer.Option([], "--context", help="Files or directories of resources the imaging "
                                       "rules may resolve references against (not validated themselves)."),
 ) -> None:
@@ -50,7 +60,7 @@ def validate(
     All files given in one call form one resolution context for the imaging rules (a selection in
     one file is checked against the study in another)."""
     from harness import definitions
-    from harness.reports.validation import render
+    from harness.reports.validation import stream
     from harness.validation.sources import validate_paths
 
     if fhir_version is not None and fhir_version not in definitions.VERSIONS:
@@ -66,20 +76,23 @@ def validate(
             typer.echo(f"error: --context {problem}", err=True)
         if problems:
             raise typer.Exit(EXIT_USAGE)
-    results = list(validate_paths(paths, fhir_version, resolver))
+    if workers is not None and workers < 1:
+        typer.echo("error: --workers must be at least 1", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    results = validate_paths(paths, fhir_version, resolver, workers)
     colour = fmt is Fmt.text and output is None and sys.stdout.isatty()
-    text = render(fmt.value, results, colour=colour)
-    if output is not None:
+    if output is None:
+        tally = stream(fmt.value, results, sys.stdout, colour=colour)
+    else:
         try:
-            _write_atomic(output, text)
+            with _atomic_writer(output) as out:
+                tally = stream(fmt.value, results, out)
         except OSError as e:
             typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
             raise typer.Exit(EXIT_USAGE)
         if fmt is not Fmt.text:
-            typer.echo(render("text", results).splitlines()[-1])
-    else:
-        sys.stdout.write(text)
-    raise typer.Exit(EXIT_OK if all(r.valid for r in results) else EXIT_INVALID)
+            typer.echo(tally.line)
+    raise typer.Exit(EXIT_OK if tally.invalid == 0 else EXIT_INVALID)
 
 
 @app.command()
