@@ -219,6 +219,44 @@ app.command("list", hidden=True)(list_cases)
 # --- end of test engine block --------------------------------------------------------------------------
 
 
+@app.command()
+def serve(
+    fhir_version: str = typer.Option("r5", "--fhir-version", help="r4 or r5."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8080, "--port", help="TCP port (0: any free port)."),
+    db: Optional[str] = typer.Option(None, "--db", help="SQLite file (kept across restarts); default: in memory."),
+    fault: List[str] = typer.Option([], "--fault", help="Inject a non-conformance (repeatable); see --list-faults."),
+    list_faults: bool = typer.Option(False, "--list-faults", help="Print the fault catalog and exit."),
+    validator_only: bool = typer.Option(False, "--validator-only",
+                                        help="Serve only the validator: POST /$validate, POST /{type}/$validate, page at /."),
+    max_body: int = typer.Option(10 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
+) -> None:
+    """Run the reference FHIR imaging server (with optional faults) or the validator service."""
+    from harness.server.faults import FAULTS
+
+    if list_faults:
+        for name, text in FAULTS.items():
+            typer.echo(f"{name:<24} {text}")
+        raise typer.Exit(EXIT_OK)
+    unknown = [f for f in fault if f not in FAULTS]
+    if unknown:
+        typer.echo(f"error: unknown --fault {', '.join(unknown)}; see --list-faults", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if fhir_version not in ("r4", "r5"):
+        typer.echo(f"error: the reference server speaks r4 or r5, not {fhir_version!r}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    import uvicorn
+
+    from harness.server.app import create_app, create_validator_app
+
+    application = (create_validator_app(max_body) if validator_only
+                   else create_app(fhir_version, db, fault, max_body=max_body))
+    what = "validator service" if validator_only else f"FHIR {fhir_version} server" + (
+        f" with faults {', '.join(fault)}" if fault else "")
+    typer.echo(f"imaging-harness {what} on http://{host}:{port}", err=True)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
 def main() -> None:
     try:
         app()

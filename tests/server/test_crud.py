@@ -1,0 +1,117 @@
+"""Create, read, vread, update, delete, history and the conditional headers, over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from harness.server.embedded import running
+from tests.server.data import FHIR_JSON, TIMEOUT, create, fixture, get, patient, selection, study
+
+
+@pytest.fixture(scope="module")
+def base():
+    with running("r5") as url:
+        yield url
+
+
+def test_metadata_is_a_capability_statement(base):
+    r = get(f"{base}/metadata")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/fhir+json")
+    cs = r.json()
+    assert cs["resourceType"] == "CapabilityStatement" and cs["fhirVersion"] == "5.0.0"
+    types = {res["type"]: res for res in cs["rest"][0]["resource"]}
+    assert set(types) == {"ImagingSelection", "ImagingStudy", "Endpoint", "Patient", "Practitioner",
+                          "ServiceRequest", "Observation"}
+    params = {p["name"]: p for p in types["ImagingSelection"]["searchParam"]}
+    assert params["code"]["type"] == "token" and "study-uid" in params and "_lastUpdated" in params
+    assert "ImagingSelection.code" in params["code"]["documentation"]  # the R5 erratum applied
+
+
+def test_create_read_vread_update_delete(base):
+    r = create(base, fixture("r5", "imagingselection-mr-prostate-roi.json"))
+    assert r.status_code == 201
+    body = r.json()
+    rid = body["id"]
+    assert rid != "sel-mr-prostate-roi"  # the server assigns ids on create
+    assert r.headers["Location"] == f"{base}/ImagingSelection/{rid}/_history/1"
+    assert r.headers["ETag"] == 'W/"1"' and body["meta"]["versionId"] == "1"
+    r = get(f"{base}/ImagingSelection/{rid}")
+    assert r.status_code == 200 and r.json()["studyUid"] == body["studyUid"]
+    assert r.headers["ETag"] == 'W/"1"'
+
+    body["status"] = "unknown"
+    r = requests.put(f"{base}/ImagingSelection/{rid}", json=body, headers=FHIR_JSON, timeout=TIMEOUT)
+    assert r.status_code == 200 and r.headers["ETag"] == 'W/"2"'
+    assert get(f"{base}/ImagingSelection/{rid}/_history/1").json()["status"] == "available"
+    assert get(f"{base}/ImagingSelection/{rid}/_history/2").json()["status"] == "unknown"
+    assert get(f"{base}/ImagingSelection/{rid}/_history/3").status_code == 404
+
+    r = requests.delete(f"{base}/ImagingSelection/{rid}", timeout=TIMEOUT)
+    assert r.status_code == 200
+    r = get(f"{base}/ImagingSelection/{rid}")
+    assert r.status_code == 410 and r.json()["resourceType"] == "OperationOutcome"
+    assert get(f"{base}/ImagingSelection/{rid}/_history/3").status_code == 410
+    hist = get(f"{base}/ImagingSelection/{rid}/_history").json()
+    assert hist["type"] == "history" and [e["request"]["method"] for e in hist["entry"]] == ["DELETE", "PUT", "POST"]
+    assert "resource" not in hist["entry"][0]
+
+
+def test_update_creates_with_client_id_and_if_match(base):
+    p = patient("pat-client-1")
+    r = requests.put(f"{base}/Patient/pat-client-1", json=p, headers=FHIR_JSON, timeout=TIMEOUT)
+    assert r.status_code == 201
+    r = requests.put(f"{base}/Patient/pat-client-1", json=p, headers={**FHIR_JSON, "If-Match": 'W/"7"'},
+                     timeout=TIMEOUT)
+    assert r.status_code == 412 and r.json()["resourceType"] == "OperationOutcome"
+    r = requests.put(f"{base}/Patient/pat-client-1", json=p, headers={**FHIR_JSON, "If-Match": 'W/"1"'},
+                     timeout=TIMEOUT)
+    assert r.status_code == 200 and r.headers["ETag"] == 'W/"2"'
+    assert get(f"{base}/Patient/pat-client-1", {"If-None-Match": 'W/"2"'}).status_code == 304
+    r = requests.put(f"{base}/Patient/other", json=p, headers=FHIR_JSON, timeout=TIMEOUT)
+    assert r.status_code == 400  # body id differs from the URL id
+
+
+def test_invalid_resources_are_rejected_with_an_outcome(base):
+    bad = selection("Patient/x")
+    bad["code"] = {"coding": [{"system": "urn:x", "code": "y"}]}
+    bad["status"] = "bogus"
+    del bad["subject"]
+    bad["instance"] = [{"number": 1}]  # instance.uid is 1..1
+    r = create(base, bad)
+    assert r.status_code == 422
+    rules = {i["details"]["coding"][0]["code"] for i in r.json()["issue"] if i["severity"] == "error"}
+    assert {"binding.required", "structure.cardinality"} <= rules
+    r = requests.post(f"{base}/Patient", data=b'{"resourceType": "Patient",', headers=FHIR_JSON, timeout=TIMEOUT)
+    assert r.status_code == 400 and r.json()["resourceType"] == "OperationOutcome"
+    raw = b'{"resourceType": "Patient", "gender": "female", "gender": "male"}'
+    r = requests.post(f"{base}/Patient", data=raw, headers=FHIR_JSON, timeout=TIMEOUT)
+    assert r.status_code == 422
+
+
+def test_errors_are_outcomes_never_tracebacks(base):
+    cases = [("GET", "/Nope/1", 404), ("GET", "/Patient/does-not-exist", 404), ("PATCH", "/Patient/x", 405),
+             ("DELETE", "/Patient", 405), ("GET", "/Patient/x/_history/abc", 404),
+             ("GET", "/Patient?_format=xml", 406)]
+    for method, path, status in cases:
+        r = requests.request(method, base + path, timeout=TIMEOUT)
+        assert r.status_code == status, (method, path, r.text)
+        assert r.json()["resourceType"] == "OperationOutcome"
+        assert "Traceback" not in r.text
+    r = requests.post(f"{base}/Patient", data=b"<Patient/>", headers={"Content-Type": "application/fhir+xml"},
+                      timeout=TIMEOUT)
+    assert r.status_code == 415
+
+
+def test_plain_json_and_format_are_accepted(base):
+    r = requests.post(f"{base}/Patient", json=patient(), headers={"Content-Type": "application/json"},
+                      timeout=TIMEOUT)
+    assert r.status_code == 201
+    assert get(f"{base}/Patient/{r.json()['id']}?_format=json").status_code == 200
+    assert get(f"{base}/Patient/{r.json()['id']}", {"Accept": "application/json"}).status_code == 200
+
+
+def test_prefer_return_minimal(base):
+    r = create(base, study("r5", "Patient/p"), {"Prefer": "return=minimal"})
+    assert r.status_code == 201 and r.content == b"" and "Location" in r.headers
