@@ -144,6 +144,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         if opts.cleanup:
             _cleanup(client, tracker, result)
         result.created = len(tracker.created)
+        result.deleted = len(tracker.created) - len(tracker.alive())
         result.finished = _now()
         result.duration_ms = int((time.monotonic() - t0) * 1000)
         bus.emit(RunFinished(result))
@@ -177,7 +178,6 @@ def _cleanup(client: Client, tracker: Tracker, result: RunResult) -> None:
             r = client.request("DELETE", ref)
             if r.status in (200, 202, 204, 404, 410):
                 tracker.gone(ref)
-                result.deleted += 1
             else:
                 result.cleanup_problems.append(f"DELETE {ref} answered {r.status}")
         except Exception as e:  # noqa: BLE001

@@ -27,9 +27,10 @@ class Console:
         elif isinstance(event, CaseFinished):
             self.done += 1
             r = event.result
+            tty = getattr(self.stream, "isatty", lambda: False)()
             if self.verbose or r.status in ("failed", "error"):
-                self._w(f"\r[{self.done}/{self.planned}] {r.status.upper():7} {r.case.id}: {r.message}\n")
-            else:
+                self._w(f"{chr(13) if tty else ''}[{self.done}/{self.planned}] {r.status.upper():7} {r.case.id}: {r.message}\n")
+            elif tty:
                 width = 30
                 filled = int(width * self.done / max(self.planned, 1))
                 self._w(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.planned}")

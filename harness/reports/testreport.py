@@ -4,6 +4,7 @@ action per step and an assert action per assertion; skipped cases carry the reas
 from __future__ import annotations
 
 import json
+from html import escape
 
 from harness import __version__
 from harness.engine.capabilities import version_name
@@ -40,9 +41,13 @@ def build(run: RunResult) -> dict:
     version = version_name(run.fhir_version) or "r5"
     failed = any(r.status in (FAILED, ERROR) for r in run.cases) or run.status != "completed"
     script = "urn:imaging-harness:testscript:default"
+    counts = run.counts
     report = {
         "resourceType": "TestReport",
         "id": f"run-{run.run_id}",
+        "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>imaging-harness run '
+                 f'{escape(run.run_id)} against {escape(run.server)}: {counts["passed"]} passed, {counts["failed"]} failed, '
+                 f'{counts["error"]} errors, {counts["skipped"]} skipped</p></div>'},
         "identifier": {"system": "urn:imaging-harness:run", "value": run.run_id},
         "name": f"imaging-harness run {run.run_id}",
         "status": "completed" if run.status == "completed" else "stopped",
