@@ -91,6 +91,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
                                  read_timeout=opts.timeout, max_bytes=opts.max_bytes, read_only=opts.read_only))
     result = RunResult(run_id, client.redact(opts.server), None, None, _now())
     tracker = Tracker()
+    caps = None
     exit_code = EXIT_PASSED
     try:
         caps, problem = _discover(client)
@@ -142,7 +143,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         return result, exit_code
     finally:
         if opts.cleanup:
-            _cleanup(client, tracker, result)
+            _cleanup(client, tracker, result, caps.system if caps else frozenset())
         result.created = len(tracker.created)
         result.deleted = len(tracker.created) - len(tracker.alive())
         result.finished = _now()
@@ -171,8 +172,24 @@ def _discover(client: Client) -> tuple[Capabilities | None, str | None]:
     return Capabilities.parse(cs), None
 
 
-def _cleanup(client: Client, tracker: Tracker, result: RunResult) -> None:
-    """Delete exactly what this run created (newest first, so references to them go first)."""
+def _cleanup(client: Client, tracker: Tracker, result: RunResult, system=frozenset()) -> None:
+    """Delete exactly what this run created (newest first, so references to them go first): in one
+    batch Bundle when the server claims batch, else (and for whatever the batch left) one at a time."""
+    alive = list(reversed(tracker.alive()))
+    if len(alive) > 1 and "batch" in system:
+        bundle = {"resourceType": "Bundle", "type": "batch",
+                  "entry": [{"request": {"method": "DELETE", "url": ref}} for ref in alive]}
+        try:
+            r = client.request("POST", "", body=bundle)
+            body = r.json() if r.status == 200 else None
+            entries = (body or {}).get("entry") if isinstance(body, dict) else None
+            if isinstance(entries, list) and len(entries) == len(alive):
+                for ref, e in zip(alive, entries):
+                    status = str(((e or {}).get("response") or {}).get("status", ""))
+                    if status[:3] in ("200", "202", "204", "404", "410"):
+                        tracker.gone(ref)
+        except TransportError:
+            pass
     for ref in reversed(tracker.alive()):
         try:
             r = client.request("DELETE", ref)
