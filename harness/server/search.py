@@ -95,9 +95,8 @@ class Builder:
                 raise FhirError(400, f"{name}: :missing takes true or false, not {value!r}")
             sql, args = self._exists(p.type, owner, code, "", [])
             return (f"NOT {sql}" if value == "true" else sql), args
-        allowed = set(p.modifiers) | ({"<type>"} if False else set())
-        if modifier and modifier not in allowed and not (
-                p.type == "reference" and "<type>" in allowed and modifier in self.cat.types):
+        type_modifier = p.type == "reference" and (modifier in self.cat.types or modifier in p.targets)
+        if modifier and modifier not in p.modifiers and not type_modifier:
             raise Unsupported(f"modifier :{modifier} is not supported for {code} ({p.type})")
         parts = [unescape(v) if p.type not in ("token", "quantity") else v
                  for v in split_unescaped(value, ",")]
