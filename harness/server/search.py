@@ -16,8 +16,6 @@ from harness.server.faults import Faults
 from harness.server.indexing import Catalog, normalize, parse_reference
 from harness.server.outcome import FhirError
 
-CONTROL = ("_count", "_sort", "_include", "_revinclude", "_summary", "_total", "_format", "_pretty",
-           "_elements", "_include:iterate", "_revinclude:iterate")
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 DEFAULT_COUNT, MAX_COUNT = 20, 1000
 
@@ -191,7 +189,9 @@ class Builder:
         return "eq", v
 
     def _date(self, owner, code, modifier, v):
-        prefix, value = self._prefix(v)
+        prefix, value = self._prefix(v.replace(" ", "+"))  # an unencoded '+' of a time zone arrives as ' '
+        if "date-prefix-off-by-one" in self.faults:
+            prefix = {"gt": "ge", "lt": "le", "sa": "ge", "eb": "le"}.get(prefix, prefix)
         rng = date_range(value)
         if rng is None:
             raise FhirError(400, f"{code}: {value!r} is not a FHIR date, dateTime or instant")

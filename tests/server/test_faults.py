@@ -14,7 +14,7 @@ import requests
 
 from harness.server.embedded import running
 from harness.server.faults import FAULTS
-from tests.server.data import FHIR_JSON, TIMEOUT, create, created_id, get, ids, patient, selection, study
+from tests.server.data import TIMEOUT, create, created_id, get, ids, patient, selection, study
 
 SCENARIOS = {}
 
@@ -159,6 +159,13 @@ def _(base):
     tag = uuid.uuid4().hex
     created_id(base, tagged(patient(mrn="T-1"), tag))
     return ids(get(f"{base}/Patient", _tag=f"urn:test:fault|{tag}", identifier="urn:other|T-1").json()) == set()
+
+
+@scenario("date-prefix-off-by-one")
+def _(base):
+    tag = uuid.uuid4().hex
+    created_id(base, tagged(study("r5", "Patient/p", started="2024-02-07T13:05:44Z"), tag))
+    return ids(get(f"{base}/ImagingStudy", _tag=f"urn:test:fault|{tag}", started="gt2024-02-07T13:05:44Z").json()) == set()
 
 
 @scenario("reference-type-ignored")

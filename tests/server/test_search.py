@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from harness.server.embedded import running
-from tests.server.data import DCM, FHIR_JSON, TIMEOUT, created_id, get, ids, patient, selection, study
+from tests.server.data import DCM, TIMEOUT, created_id, get, ids, patient, selection, study
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +140,32 @@ def test_uri_and_resource_level_parameters(env):
     assert found(e, "ImagingStudy", _id=f"{e['s1']},{e['s2']}") == {e["s1"], e["s2"]}
     assert found(e, "ImagingStudy", _lastUpdated="gt2000-01-01") == {e["s1"], e["s2"], e["s3"]}
     assert found(e, "ImagingStudy", _lastUpdated="lt2000-01-01") == set()
+
+
+def test_time_zone_plus_sent_unencoded(env):
+    r = get(f"{env['base']}/ImagingStudy?started=2024-02-07T13:05:44+01:00")  # '+' decodes to ' '
+    assert ids(r.json()) == {env["s1"]}
+
+
+def test_quantity_and_number(env):
+    base = env["base"]
+
+    def obs(value, unit="mg", patient=env["p1"]):
+        return {"resourceType": "Observation", "text": {"status": "generated", "div":
+                '<div xmlns="http://www.w3.org/1999/xhtml"><p>obs</p></div>'}, "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "1234-5"}]},
+                "subject": {"reference": f"Patient/{patient}"},
+                "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org",
+                                  "code": unit}}
+    o1, o2 = created_id(base, obs(5.4)), created_id(base, obs(100, "g"))
+    q = lambda v: found(env, "Observation", **{"value-quantity": v})  # noqa: E731
+    assert q("5.4") == {o1}
+    assert q("5") == {o1}  # 5 means [4.5, 5.5): the precision of the search value
+    assert q("5.40") == {o1}
+    assert q("gt6") == {o2}
+    assert q("le5.4|http://unitsofmeasure.org|mg") == {o1}
+    assert q("100||g") == {o2}
+    assert q("100|http://unitsofmeasure.org|mg") == set()
 
 
 def test_sort(env):
