@@ -148,5 +148,11 @@ def test_running_is_fast_and_leaves_nothing_behind():
         with running("r5") as url:
             assert get(f"{url}/metadata").status_code == 200
     assert (time.monotonic() - t) / 5 < 1.0
+    with running("r5") as url, requests.Session() as s:
+        s.get(f"{url}/metadata", timeout=TIMEOUT)
+        t = time.monotonic()
+        for _ in range(20):
+            assert s.get(f"{url}/Patient/nope", timeout=TIMEOUT).status_code == 404
+        assert (time.monotonic() - t) / 20 < 0.02  # keep-alive without the ~40 ms delayed-ACK stall
     time.sleep(0.2)
     assert threading.active_count() <= before

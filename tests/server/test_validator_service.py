@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-import uvicorn
 
 from harness.server.app import create_validator_app
-from harness.server.embedded import _Server, running
+from harness.server.embedded import running, serving
 from tests.server.data import FHIR_JSON, TIMEOUT, fixture, patient, selection
 
 
 @pytest.fixture(scope="module")
 def validator():
-    """The validator service on its own (1 MB body limit), started like `running()` does."""
-    import socket
-    import time
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = _Server(uvicorn.Config(create_validator_app(max_body=1024 * 1024), log_level="warning",
-                                    access_log=False))
-    t = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    t.start()
-    while not server.started:
-        time.sleep(0.005)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    t.join(5)
+    """The validator service on its own, with a 1 MB body limit."""
+    with serving(create_validator_app(max_body=1024 * 1024)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
