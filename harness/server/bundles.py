@@ -10,7 +10,7 @@ from __future__ import annotations
 import urllib.parse
 import uuid
 
-from harness.server.outcome import FhirError, outcome
+from harness.server.outcome import FhirError
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
@@ -46,9 +46,12 @@ def _entry_request(server, req, entry: dict, index: int):
 def _response_entry(server, resp) -> dict:
     from harness.server.interactions import status_line
     out: dict = {"response": {"status": status_line(resp.status)}}
-    for header, key in (("Location", "location"), ("ETag", "etag"), ("Last-Modified", "lastModified")):
+    for header, key in (("Location", "location"), ("ETag", "etag")):
         if header in resp.headers:
             out["response"][key] = resp.headers[header]
+    last = ((resp.body or {}).get("meta") or {}).get("lastUpdated")
+    if last:
+        out["response"]["lastModified"] = last
     if resp.body is not None:
         if resp.body.get("resourceType") == "OperationOutcome":
             out["response"]["outcome"] = resp.body
@@ -128,5 +131,3 @@ def _transaction(server, req, entries: list) -> dict:
     return {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "transaction-response",
             "entry": [_response_entry(server, resp) for resp in results]}
 
-
-__all__ = ["process", "outcome"]

@@ -40,7 +40,7 @@ def statement(server, base: str) -> dict:
             searchable.append({"name": "_text", "type": "string", "definition":
                                "http://hl7.org/fhir/SearchParameter/DomainResource-text",
                                "documentation": "full-text search of the narrative"})
-        resources.append({
+        entry = {
             "type": rtype,
             "interaction": [{"code": c} for c in INTERACTIONS],
             "versioning": "versioned-update",
@@ -56,7 +56,8 @@ def statement(server, base: str) -> dict:
             "searchParam": searchable,
             "operation": [{"name": "validate",
                            "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
-        })
+        }
+        resources.append({k: v for k, v in entry.items() if v != []})
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -68,7 +69,7 @@ def statement(server, base: str) -> dict:
                            + (f" (faults: {', '.join(server.faults)})" if server.faults else ""),
                            "url": base},
         "fhirVersion": FHIR_VERSION[server.version],
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "application/json"],
         "rest": [{
             "mode": "server",
             "documentation": "Search result parameters: _count, _sort (also -param), _include, "

@@ -27,6 +27,7 @@ FAULTS: dict[str, str] = {
     "delete-not-gone": "read after delete returns 200 with the last version instead of 410",
     "capability-lies": "the CapabilityStatement claims a search parameter (_text) that is not implemented",
     "token-ignores-system": "token search system|code matches on the code alone",
+    "date-prefix-off-by-one": "date prefixes gt/lt/sa/eb include the boundary (behave as ge/le)",
     "reference-type-ignored": "reference search Type/id matches on the id alone, whatever the type",
     "sort-reversed": "_sort order is reversed",
     "status-500-on-search": "every search answers 500 with an OperationOutcome",

@@ -14,6 +14,7 @@ import io
 import json
 import re
 import unicodedata
+from numbers import Number
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -242,13 +243,13 @@ def _references(v) -> list[tuple]:
 
 
 def _numbers(v) -> list[tuple]:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
+    if isinstance(v, Number) and not isinstance(v, bool):  # fhirpathpy gives decimals as Decimal
         return [(float(v),)]
     return []
 
 
 def _quantities(v) -> list[tuple]:
-    if isinstance(v, dict) and isinstance(v.get("value"), (int, float)):
+    if isinstance(v, dict) and isinstance(v.get("value"), Number) and not isinstance(v["value"], bool):
         return [(float(v["value"]), v.get("system"), v.get("code"), v.get("unit"))]
     return []
 

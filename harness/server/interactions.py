@@ -9,16 +9,20 @@ from __future__ import annotations
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
 from http import HTTPStatus
+
+import orjson
 
 from harness.server import bundles, capability, search, validate
 from harness.server.faults import Faults
 from harness.server.indexing import catalog
-from harness.server.outcome import FhirError, outcome
+from harness.server.outcome import FhirError, outcome, validation_outcome
 from harness.server.storage import Storage
+from harness.server.validate import MAX_DEPTH, depth
 from harness.validation.jsonparse import parse_bytes
 from harness.validation.validator import validate_value
-from harness.server.outcome import validation_outcome
 
 _ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 
@@ -42,6 +46,8 @@ class Req:
         parsed = parse_bytes(self.body)
         if parsed.error is not None:
             raise FhirError(400, f"body is not valid JSON: {parsed.error}", code="structure")
+        if depth(parsed.value) > MAX_DEPTH:
+            raise FhirError(400, f"the body nests deeper than {MAX_DEPTH} levels", code="too-long")
         if not isinstance(parsed.value, dict) or not isinstance(parsed.value.get("resourceType"), str):
             raise FhirError(400, "body is not a FHIR resource (a JSON object with resourceType)",
                             code="structure")
@@ -141,7 +147,6 @@ class FhirServer:
         rows = self.store.query("SELECT r.body FROM resource r JOIN idx_token t ON t.rtype=r.rtype AND "
                                 "t.rid=r.rid WHERE r.rtype='ImagingStudy' AND r.deleted=0 AND t.param="
                                 "'identifier' AND t.code=?", ["urn:oid:" + str(sel.get("studyUid"))])
-        import orjson
         for (body,) in rows:
             for series in orjson.loads(body).get("series") or ():
                 if series.get("uid") != sel.get("seriesUid"):
@@ -153,8 +158,9 @@ class FhirServer:
         h = {}
         if "no-etag" not in self.faults:
             h["ETag"] = etag(vid)
-        if last_updated:
-            h["Last-Modified"] = last_updated
+        if last_updated:  # an HTTP-date (RFC 9110), not the FHIR instant
+            h["Last-Modified"] = format_datetime(datetime.fromisoformat(last_updated.replace("Z", "+00:00")),
+                                                 usegmt=True)
         if location and "no-location-header" not in self.faults:
             h["Location"] = location
         return h

@@ -16,8 +16,6 @@ from harness.server.faults import Faults
 from harness.server.indexing import Catalog, normalize, parse_reference
 from harness.server.outcome import FhirError
 
-CONTROL = ("_count", "_sort", "_include", "_revinclude", "_summary", "_total", "_format", "_pretty",
-           "_elements", "_include:iterate", "_revinclude:iterate")
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 DEFAULT_COUNT, MAX_COUNT = 20, 1000
 
@@ -95,9 +93,8 @@ class Builder:
                 raise FhirError(400, f"{name}: :missing takes true or false, not {value!r}")
             sql, args = self._exists(p.type, owner, code, "", [])
             return (f"NOT {sql}" if value == "true" else sql), args
-        allowed = set(p.modifiers) | ({"<type>"} if False else set())
-        if modifier and modifier not in allowed and not (
-                p.type == "reference" and "<type>" in allowed and modifier in self.cat.types):
+        type_modifier = p.type == "reference" and (modifier in self.cat.types or modifier in p.targets)
+        if modifier and modifier not in p.modifiers and not type_modifier:
             raise Unsupported(f"modifier :{modifier} is not supported for {code} ({p.type})")
         parts = [unescape(v) if p.type not in ("token", "quantity") else v
                  for v in split_unescaped(value, ",")]
@@ -192,7 +189,9 @@ class Builder:
         return "eq", v
 
     def _date(self, owner, code, modifier, v):
-        prefix, value = self._prefix(v)
+        prefix, value = self._prefix(v.replace(" ", "+"))  # an unencoded '+' of a time zone arrives as ' '
+        if "date-prefix-off-by-one" in self.faults:
+            prefix = {"gt": "ge", "lt": "le", "sa": "ge", "eb": "le"}.get(prefix, prefix)
         rng = date_range(value)
         if rng is None:
             raise FhirError(400, f"{code}: {value!r} is not a FHIR date, dateTime or instant")

@@ -45,6 +45,7 @@ CREATE INDEX IF NOT EXISTS ix_number_r ON idx_number (rtype, rid);
 CREATE INDEX IF NOT EXISTS ix_quantity_r ON idx_quantity (rtype, rid);
 """
 
+MAX_SNAPSHOTS = 1000  # paging snapshots kept (older next links answer 404)
 INDEX_TABLES = {"token": 5, "string": 5, "reference": 9, "date": 6, "uri": 4, "number": 4, "quantity": 7}
 
 
@@ -177,6 +178,8 @@ class Storage:
         sid = uuid.uuid4().hex
         with self.atomic():
             self.conn.execute("INSERT INTO snapshot VALUES (?,?)", (sid, orjson.dumps(payload)))
+            self.conn.execute("DELETE FROM snapshot WHERE rowid <= (SELECT MAX(rowid) FROM snapshot) - ?",
+                              (MAX_SNAPSHOTS,))
         return sid
 
     def snapshot(self, sid: str) -> dict | None:

@@ -115,3 +115,44 @@ def test_plain_json_and_format_are_accepted(base):
 def test_prefer_return_minimal(base):
     r = create(base, study("r5", "Patient/p"), {"Prefer": "return=minimal"})
     assert r.status_code == 201 and r.content == b"" and "Location" in r.headers
+
+
+def test_conditional_create(base):
+    p = patient(mrn="COND-1")
+    cond = {"If-None-Exist": "identifier=http://hospital.example.org/mrn|COND-1"}
+    first = create(base, p, cond)
+    assert first.status_code == 201
+    again = create(base, p, cond)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    create(base, patient(mrn="COND-2"))
+    create(base, patient(mrn="COND-2"))
+    r = create(base, p, {"If-None-Exist": "identifier=http://hospital.example.org/mrn|COND-2"})
+    assert r.status_code == 412
+
+
+def test_last_modified_is_an_http_date(base):
+    from email.utils import parsedate_to_datetime
+    r = create(base, patient())
+    when = parsedate_to_datetime(r.headers["Last-Modified"])
+    assert when.tzinfo is not None and r.headers["Last-Modified"].endswith("GMT")
+
+
+def test_running_is_fast_and_leaves_nothing_behind():
+    import threading
+    import time
+    with running("r5"):
+        pass  # warm: definitions and parameter catalog loaded once per process
+    before = threading.active_count()
+    t = time.monotonic()
+    for _ in range(5):
+        with running("r5") as url:
+            assert get(f"{url}/metadata").status_code == 200
+    assert (time.monotonic() - t) / 5 < 1.0
+    with running("r5") as url, requests.Session() as s:
+        s.get(f"{url}/metadata", timeout=TIMEOUT)
+        t = time.monotonic()
+        for _ in range(20):
+            assert s.get(f"{url}/Patient/nope", timeout=TIMEOUT).status_code == 404
+        assert (time.monotonic() - t) / 20 < 0.02  # keep-alive without the ~40 ms delayed-ACK stall
+    time.sleep(0.2)
+    assert threading.active_count() <= before
