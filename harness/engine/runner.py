@@ -25,6 +25,7 @@ class Tracker:
 
     def __init__(self):
         self._lock = threading.Lock()
+        self._local = threading.local()
         self.created: list[str] = []
         self.deleted: set[str] = set()
 
@@ -32,6 +33,20 @@ class Tracker:
         with self._lock:
             if ref not in self.created:
                 self.created.append(ref)
+        case_list = getattr(self._local, "case", None)
+        if case_list is not None:
+            case_list.append(ref)
+
+    def begin_case(self) -> list:
+        """Resources created from now on in this thread are also listed for the case."""
+        self._local.case = []
+        return self._local.case
+
+    def end_case(self) -> list[str]:
+        """What the current case created and did not delete itself."""
+        made, self._local.case = getattr(self._local, "case", None) or [], None
+        with self._lock:
+            return [r for r in made if r not in self.deleted]
 
     def gone(self, ref: str) -> None:
         with self._lock:
@@ -54,6 +69,7 @@ class RunContext:
     fetch: object = None  # (reference "Type/id") → resource dict or None, for rules that resolve
     deadline: float | None = None
     builtins: dict = field(default_factory=dict)
+    cleanup: bool = True
 
 
 def substitute(obj, values: dict):
@@ -199,6 +215,7 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
 
 def run_case(case: Case, ctx: RunContext) -> CaseResult:
     ctx.bus.emit(CaseStarted(case))
+    ctx.tracker.begin_case()
     start = time.monotonic()
     steps: list[StepResult] = []
     status, message = PASSED, "all assertions passed"
@@ -230,9 +247,31 @@ def run_case(case: Case, ctx: RunContext) -> CaseResult:
                 result = StepResult(step.name, (), (), f"skipped: {e}", True)
             steps.append(result)
             ctx.bus.emit(StepFinished(case, result))
+    leftovers = ctx.tracker.end_case()
+    if ctx.cleanup and leftovers:  # e.g. an invalid resource the server accepted: keep cases independent
+        steps.append(_delete_leftovers(leftovers, ctx))
+        ctx.bus.emit(StepFinished(case, steps[-1]))
     res = CaseResult(case, status, message, tuple(steps), int((time.monotonic() - start) * 1000))
     ctx.bus.emit(CaseFinished(res))
     return res
+
+
+def _delete_leftovers(refs: list[str], ctx: RunContext) -> StepResult:
+    log = ctx.client.start_log()
+    problems = []
+    try:
+        for ref in reversed(refs):
+            try:
+                r = ctx.client.request("DELETE", ref)
+                if r.status in (200, 202, 204, 404, 410):
+                    ctx.tracker.gone(ref)
+                else:
+                    problems.append(f"DELETE {ref} answered {r.status}")
+            except (TransportError, ReadOnlyViolation) as e:
+                problems.append(f"DELETE {ref}: {e}")
+    finally:
+        ctx.client.stop_log()
+    return StepResult("delete what the case created", tuple(log), (), "; ".join(problems) or None, True)
 
 
 def body_text(obj) -> str:

@@ -127,7 +127,8 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
                          fetch=lambda ref: _fetch(client, ref), deadline=t0 + opts.deadline_s,
                          builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
-                                   "tag.code": run_id, "base": client.base, "run": run_id})
+                                   "tag.code": run_id, "base": client.base, "run": run_id},
+                         cleanup=opts.cleanup)
         if opts.workers > 1:
             with ThreadPoolExecutor(max_workers=opts.workers) as pool:
                 result.cases += list(pool.map(lambda c: run_case(c, ctx), runnable))
