@@ -3,6 +3,8 @@ or harness problem, skipped = capability or version not claimed; the redacted tr
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from harness import __version__
@@ -13,7 +15,7 @@ def _case(r) -> TestCase:
     c = r.case
     head = (f"requirement: {c.requirement.cite()}\ncase file: {c.file}:{c.line}\n"
             f"versions: {', '.join(c.versions)}  tags: {', '.join(c.tags)}\n")
-    tc = TestCase(c.id, classname=f"{c.suite}.{c.id}", elapsed_sec=r.duration_ms / 1000.0,
+    tc = TestCase(c.id, classname=f"{c.suite}.{PurePath(c.file).stem}", elapsed_sec=r.duration_ms / 1000.0,
                   stdout=head + "\n" + r.transcript(), file=c.file, line=c.line)
     if r.status == FAILED:
         tc.add_failure_info(message=r.message, output=f"{r.message}\nrequirement: {c.requirement.cite()}",

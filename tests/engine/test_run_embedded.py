@@ -116,6 +116,26 @@ def test_junit_report(r5_run):
     assert "requirement: FHIR R5" in out and "> POST" in out and "< 201" in out
 
 
+def junit_checked(path: Path):
+    """The JUnit file is valid against docs/junit.xsd and read by junitparser (a real JUnit consumer)."""
+    import xmlschema
+    from junitparser import JUnitXml
+
+    xmlschema.XMLSchema(str(ROOT / "docs" / "junit.xsd")).validate(str(path))
+    return JUnitXml.fromfile(str(path))
+
+
+def test_junit_read_by_a_junit_consumer(r5_run):
+    xml = junit_checked(r5_run["tmp"] / "junit.xml")
+    by_status = {}
+    for suite in xml:
+        for case in suite:
+            kind = type(case.result[0]).__name__ if case.result else "passed"
+            by_status.setdefault(kind, []).append(case.name)
+    assert by_status["Skipped"] == ["search.imagingstudy.text"]
+    assert len(by_status["passed"]) == r5_run["result"].count("passed")
+
+
 def test_json_report_matches_schema(r5_run):
     data = json.loads((r5_run["tmp"] / "results.json").read_text())
     schema = json.loads((ROOT / "docs" / "results.schema.json").read_text())
@@ -160,3 +180,5 @@ def test_unreachable_server_still_writes_reports(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.html", "results.json", "testreport.json"]
     root = ET.parse(tmp_path / "junit.xml").getroot()
     assert root.find(".//error") is not None
+    xml = junit_checked(tmp_path / "junit.xml")
+    assert [type(c.result[0]).__name__ for s in xml for c in s] == ["Error"]
