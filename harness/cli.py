@@ -130,6 +130,9 @@ def run(
     token: Optional[str] = typer.Option(None, "--token", envvar="FHIR_TOKEN", show_envvar=True,
                                         help="Bearer token (never written to any report)."),
     header: List[str] = typer.Option([], "--header", help="Extra request header 'Name: value' (repeatable)."),
+    secret_header: List[str] = typer.Option([], "--secret-header",
+                                            help="Extra request header whose value is redacted everywhere (repeatable)."),
+    deadline: float = typer.Option(1800.0, "--deadline", help="Overall run deadline, seconds."),
     timeout: float = typer.Option(30.0, "--timeout", help="Read timeout per request, seconds."),
     workers: int = typer.Option(1, "--workers", min=1, max=32, help="Cases run concurrently."),
     read_only: bool = typer.Option(False, "--read-only", help="Send only GET/HEAD and POST _search."),
@@ -148,6 +151,8 @@ def run(
     from harness.reports.registry import FORMATS, FileReport
 
     headers = _parse_headers(header)
+    secrets = _parse_headers(secret_header)
+    headers.update(secrets)
     if fhir_version not in ("auto", "r4", "r4b", "r5"):
         typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use auto, r4, r4b or r5", err=True)
         raise typer.Exit(EXIT_USAGE)
@@ -183,8 +188,13 @@ def run(
         server_cm = contextlib.nullcontext(server)
     with server_cm as base:
         opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
-                          timeout=timeout, workers=workers, read_only=read_only, cleanup=not no_cleanup)
-        result, code = execute(cases, opts, subscribers)
+                          secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
+                          workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline)
+        try:
+            result, code = execute(cases, opts, subscribers)
+        except KeyboardInterrupt:
+            typer.echo("interrupted: reports written, what the run created deleted", err=True)
+            raise typer.Exit(130)
     for s in subscribers[1:]:
         if s.written:
             typer.echo(f"  {s.fmt:<10} {s.path}", err=True)

@@ -44,6 +44,12 @@ def names(version: str) -> set[str]:
     return set(dataset(version)) | set(negatives(version))
 
 
+def case_code(run_id: str) -> str:
+    """The tag code of resources the cases create: distinct from the dataset's code (the run id), so
+    `_tag=${tag}` searches see the dataset only, whatever runs concurrently."""
+    return f"{run_id}-cases"
+
+
 def tag_coding(run_id: str) -> dict:
     return {"system": TAG_SYSTEM, "code": run_id}
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 VAR_RE = re.compile(r"\$\{([A-Za-z0-9_.\-]+)\}")
-BUILTINS = ("tag", "tag.system", "tag.code", "base", "run")
+BUILTINS = ("tag", "tag.system", "tag.code", "tag.cases", "base", "run")
 
 
 def _build(cls, data: dict):

@@ -170,13 +170,13 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
         headers = dict(substitute(list(req.headers), values))
         body = None
         if req.fixture:
-            body = fx.body_for(req.fixture, ctx.version, ctx.loaded, ctx.run_id)
+            body = fx.body_for(req.fixture, ctx.version, ctx.loaded, fx.case_code(ctx.run_id))
             if req.method == "PUT":  # update: the body's id is the id in the URL
                 body["id"] = path.split("?")[0].rstrip("/").split("/")[-1]
         elif req.body is not None:
             body = substitute(req.body, values)
             if isinstance(body, dict) and req.method in ("POST", "PUT") and "resourceType" in body:
-                fx.add_tag(body, ctx.run_id)
+                fx.add_tag(body, fx.case_code(ctx.run_id))
         resp = ctx.client.request(req.method, path, query=query, headers=headers, body=body)
         parsed = resp.json()
         _track(req.method, resp, parsed, ctx.tracker, path)

@@ -28,6 +28,7 @@ class RunOptions:
     fhir_version: str = "auto"
     token: str | None = None
     headers: dict = field(default_factory=dict)
+    secret_headers: frozenset = frozenset()  # lower-case header names whose values are redacted
     timeout: float = 30.0
     connect_timeout: float = 5.0
     workers: int = 1
@@ -87,7 +88,8 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
     bus = Bus(subscribers)
     run_id = uuid.uuid4().hex[:16]
     t0 = time.monotonic()
-    client = Client(ClientConfig(opts.server, opts.token, dict(opts.headers), connect_timeout=opts.connect_timeout,
+    client = Client(ClientConfig(opts.server, opts.token, dict(opts.headers), frozenset(opts.secret_headers),
+                                 connect_timeout=opts.connect_timeout,
                                  read_timeout=opts.timeout, max_bytes=opts.max_bytes, read_only=opts.read_only))
     result = RunResult(run_id, client.redact(opts.server), None, None, _now())
     tracker = Tracker()
@@ -127,7 +129,8 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
                          fetch=lambda ref: _fetch(client, ref), deadline=t0 + opts.deadline_s,
                          builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
-                                   "tag.code": run_id, "base": client.base, "run": run_id},
+                                   "tag.code": run_id, "base": client.base, "run": run_id,
+                                   "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},
                          cleanup=opts.cleanup)
         if opts.workers > 1:
             with ThreadPoolExecutor(max_workers=opts.workers) as pool:
@@ -138,6 +141,9 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         result.cases.sort(key=lambda r: order.get(r.case.id, 0))
         exit_code = EXIT_FAILED if any(r.status in ("failed", "error") for r in result.cases) else EXIT_PASSED
         return result, exit_code
+    except KeyboardInterrupt:
+        result.status, result.message = "interrupted", "interrupted by the user (Ctrl-C)"
+        raise
     except Exception as e:  # noqa: BLE001 - reported in every report, never a traceback
         result.status, result.message = "error", f"harness error: {type(e).__name__}: {client.redact(str(e))}"
         exit_code = EXIT_FAILED

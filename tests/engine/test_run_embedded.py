@@ -63,8 +63,9 @@ def _search_tag(base, run_id):
     import requests
     total = 0
     for t in ("ImagingStudy", "ImagingSelection", "Patient", "Endpoint", "Practitioner", "ServiceRequest"):
-        b = requests.get(f"{base}/{t}", params={"_tag": f"urn:imaging-harness:run|{run_id}"}, timeout=10).json()
-        total += len(b.get("entry") or [])
+        for code in (run_id, f"{run_id}-cases"):
+            b = requests.get(f"{base}/{t}", params={"_tag": f"urn:imaging-harness:run|{code}"}, timeout=10).json()
+            total += len(b.get("entry") or [])
     return total
 
 
@@ -155,6 +156,16 @@ def test_html_report_self_contained(r5_run):
     assert 'id="f-status"' in html and 'id="f-suite"' in html and "search.imagingstudy.paging" in html
     for bad in ("src=\"http", "href=\"http", "<link ", "@import"):
         assert bad not in html
+
+
+def test_workers_and_secret_header(tmp_path):
+    secret = "hdr-secret-0a1b2c3d"
+    with running("r5") as base:
+        result, code = run_into(tmp_path, base, workers=4, headers={"X-Site-Key": secret},
+                                secret_headers=frozenset({"x-site-key"}))
+    assert code == 0, {c.case.id: c.message for c in result.cases if c.status in ("failed", "error")}
+    for f in tmp_path.iterdir():
+        assert secret not in f.read_text(encoding="utf-8"), f
 
 
 def test_r4_server_and_read_only(tmp_path):
