@@ -17,7 +17,10 @@ pre{background:#f7f7f7;padding:6px;overflow:auto;max-height:30em;white-space:pre
 
 _JS = """function applyFilters(){var s=document.getElementById('f-status').value,u=document.getElementById('f-suite').value;
 document.querySelectorAll('.case').forEach(function(d){var ok=(!s||d.dataset.status===s)&&(!u||d.dataset.suite===u);
-d.style.display=ok?'':'none';});}"""
+d.style.display=ok?'':'none';});}
+document.addEventListener('DOMContentLoaded',function(){var h=new URLSearchParams(location.hash.slice(1));
+if(h.get('status'))document.getElementById('f-status').value=h.get('status');
+if(h.get('suite'))document.getElementById('f-suite').value=h.get('suite');applyFilters();});"""
 
 
 def _case(r) -> str:
