@@ -198,6 +198,9 @@ def run(
     for s in subscribers[1:]:
         if s.written:
             typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
+        elif s.error:
+            typer.echo(f"error: {s.fmt} report: {s.error}", err=True)
+            code = code or EXIT_USAGE
     raise typer.Exit(code)
 
 

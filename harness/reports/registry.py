@@ -27,8 +27,12 @@ class FileReport:
     def __init__(self, fmt: str, path: Path | str, version: str | None = None):
         self.fmt, self.path, self.version = fmt, Path(path), version
         self.written = False
+        self.error: str | None = None
 
     def handle(self, event) -> None:
         if isinstance(event, RunFinished):
-            write_atomic(self.path, renderer(self.fmt)(event.result))
-            self.written = True
+            try:
+                write_atomic(self.path, renderer(self.fmt)(event.result))
+                self.written = True
+            except OSError as e:
+                self.error = f"cannot write {self.path}: {e.strerror or e}"

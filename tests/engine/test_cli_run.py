@@ -69,3 +69,10 @@ def test_cases_listing():
     assert p.returncode == 0
     cases = json.loads(p.stdout)
     assert len(cases) >= 40 and all(c["requirement"] for c in cases)
+
+
+def test_unwritable_report_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    p = cli("run", "--case", "cap.fhir-version", "--reports-dir", str(blocker / "sub"))
+    assert p.returncode == 2 and "cannot write" in p.stderr and "Traceback" not in p.stderr
