@@ -6,6 +6,7 @@ Routing is by path segments: [] capabilities/paging/batch, [Type], [Type, id], [
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from harness.server.validate import MAX_DEPTH, depth
 from harness.validation.jsonparse import parse_bytes
 from harness.validation.validator import validate_value
 
+log = logging.getLogger("harness.server")
 _ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
@@ -169,7 +171,11 @@ class FhirServer:
         if resource.get("resourceType") != rtype:
             raise FhirError(400, f"resourceType {resource.get('resourceType')!r} does not match the "
                             f"endpoint {rtype}", code="invalid")
-        result = validate_value(resource, f"{req.method} {rtype}", self.version, req.duplicates)
+        try:
+            result = validate_value(resource, f"{req.method} {rtype}", self.version, req.duplicates)
+        except Exception:  # a validator defect must not store the resource nor become a 500
+            log.exception("validator failed on %s %s", req.method, rtype)
+            raise FhirError(422, "the validator could not process this resource", code="exception")
         if not result.valid and "accept-invalid" not in self.faults:
             raise FhirError(422, "invalid resource", body=validation_outcome(result))
 
