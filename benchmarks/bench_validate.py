@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from harness.validation.jsonparse import parse_bytes
-from harness.validation.validator import validate_value
+from harness.validation.validator import validate_value, validator
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = [("r5", "fixtures/valid/r5/imagingselection-mr-prostate-roi.json"),
@@ -32,7 +32,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=3.0)
     args = ap.parse_args()
-    print(f"{'resource':<45} {'bytes':>6} {'json.loads/s':>13} {'strict parse/s':>15} {'validate/s':>11}")
+    print(f"{'resource':<45} {'bytes':>6} {'json.loads/s':>13} {'strict parse/s':>15} {'validate/s':>11} "
+          f"{'all-fhirpathpy/s':>17}")
     for version, rel in CORPUS:
         data = (ROOT / rel).read_bytes()
         parsed = parse_bytes(data)
@@ -41,7 +42,12 @@ def main() -> None:
         strict = rate(lambda: parse_bytes(data), args.seconds)
         full = rate(lambda: (lambda p: validate_value(p.value, rel, version, p.duplicates))(parse_bytes(data)),
                     args.seconds)
-        print(f"{Path(rel).name:<45} {len(data):>6} {plain:>13,.0f} {strict:>15,.0f} {full:>11,.0f}")
+        inv = validator(version).invariants
+        inv.native = False  # the same run with the hot datatype invariants in fhirpathpy, for comparison
+        slow = rate(lambda: (lambda p: validate_value(p.value, rel, version, p.duplicates))(parse_bytes(data)),
+                    args.seconds)
+        inv.native = True
+        print(f"{Path(rel).name:<45} {len(data):>6} {plain:>13,.0f} {strict:>15,.0f} {full:>11,.0f} {slow:>17,.0f}")
 
 
 if __name__ == "__main__":

@@ -42,8 +42,13 @@ def validate(
         "(default: decided by the resource type, else r5)."),
     fmt: Fmt = typer.Option(Fmt.text, "--format", help="Output format."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the output to this file."),
+    context: List[str] = typer.Option([], "--context", help="Files or directories of resources the imaging "
+                                      "rules may resolve references against (not validated themselves)."),
 ) -> None:
-    """Validate FHIR resources: structure, FHIR JSON rules, bindings and invariants."""
+    """Validate FHIR resources: structure, FHIR JSON rules, bindings, invariants and imaging rules.
+
+    All files given in one call form one resolution context for the imaging rules (a selection in
+    one file is checked against the study in another)."""
     from harness import definitions
     from harness.reports.validation import render
     from harness.validation.sources import validate_paths
@@ -52,7 +57,16 @@ def validate(
         typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use one of: "
                    f"{', '.join(definitions.VERSIONS)}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    results = list(validate_paths(paths, fhir_version))
+    resolver = None
+    if context:
+        from harness.validation.sources import load_context
+
+        resolver, problems = load_context(context)
+        for problem in problems:
+            typer.echo(f"error: --context {problem}", err=True)
+        if problems:
+            raise typer.Exit(EXIT_USAGE)
+    results = list(validate_paths(paths, fhir_version, resolver))
     colour = fmt is Fmt.text and output is None and sys.stdout.isatty()
     text = render(fmt.value, results, colour=colour)
     if output is not None:

@@ -25,6 +25,15 @@ KNOWN_DEFECTS = {
     # R5 ImagingStudy.procedure is CodeableReference(PlanDefinition | ActivityDefinition); the
     # example references a Procedure there
     ("ImagingStudy-example-xr.json", "structure.reference-target", "ImagingStudy.procedure[0].reference"),
+    # R5 ImagingSelection examples: derivedFrom names the study by a urn:dicom:uid identifier whose
+    # UID differs from the selection's own studyUid (digits transposed), so each selection claims two
+    # different studies; the 2D example's identifier also lacks the urn:oid: prefix
+    *(("ImagingSelection-example-%s.json" % name, "imaging.study-mismatch", "ImagingSelection.studyUid")
+      for name in ("3d-image-region-selection", "basic-image-selection", "dicom-sr-selection",
+                   "multiframe-image-selection", "presentation-state-selection",
+                   "segmentation-image-selection")),
+    ("ImagingSelection-example-2d-image-region-selection.json", "imaging.study-identifier",
+     "ImagingSelection.derivedFrom[0].identifier.value"),
 }
 CASES = [
     ("hl7.fhir.r5.examples", "5.0.0", "r5", ("ImagingSelection-", "ImagingStudy-")),

@@ -37,6 +37,7 @@ PLAIN_SELECTION = {
     "status": "available",
     "code": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "113000"}]},
     "studyUid": "1.2.826.0.1.3680043.8.498.10734536187342815236517894602513",
+    "seriesUid": "1.2.826.0.1.3680043.8.498.10734536187342815236517894602513.2",
     "instance": [{"uid": "1.2.826.0.1.3680043.8.498.10734536187342815236517894602513.2.41"}],
 }
 
@@ -115,7 +116,8 @@ def test_exit_1_on_invalid_fixtures_and_every_one_is_reported_invalid(version: s
     assert_json_shape(doc)
     by_file: dict[str, list[dict]] = defaultdict(list)
     for r in doc["results"]:
-        by_file[r["source"].split("#", 1)[0]].append(r)
+        src = r["source"].split("#", 1)[0]
+        by_file[next((f for f in files if src == f or src.startswith(f + "/")), src)].append(r)
     for f in files:
         assert by_file[f], f"no result for {f}"
         assert any(not r["valid"] for r in by_file[f]), f

@@ -6,6 +6,7 @@ Routing is by path segments: [] capabilities/paging/batch, [Type], [Type, id], [
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
@@ -13,17 +14,17 @@ from datetime import datetime
 from email.utils import format_datetime
 from http import HTTPStatus
 
-import orjson
-
 from harness.server import bundles, capability, search, validate
 from harness.server.faults import Faults
 from harness.server.indexing import catalog
 from harness.server.outcome import FhirError, outcome, validation_outcome
+from harness.server.resolver import StorageResolver
 from harness.server.storage import Storage
 from harness.server.validate import MAX_DEPTH, depth
 from harness.validation.jsonparse import parse_bytes
 from harness.validation.validator import validate_value
 
+log = logging.getLogger("harness.server")
 _ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
@@ -144,11 +145,8 @@ class FhirServer:
 
     def _foreign_uid(self, sel: dict) -> str:
         """An instance uid from another series of the selection's study (or a made-up one)."""
-        rows = self.store.query("SELECT r.body FROM resource r JOIN idx_token t ON t.rtype=r.rtype AND "
-                                "t.rid=r.rid WHERE r.rtype='ImagingStudy' AND r.deleted=0 AND t.param="
-                                "'identifier' AND t.code=?", ["urn:oid:" + str(sel.get("studyUid"))])
-        for (body,) in rows:
-            for series in orjson.loads(body).get("series") or ():
+        for study in StorageResolver(self.store).studies_with_uid(str(sel.get("studyUid"))):
+            for series in study.get("series") or ():
                 if series.get("uid") != sel.get("seriesUid"):
                     for inst in series.get("instance") or ():
                         return inst["uid"]
@@ -169,7 +167,12 @@ class FhirServer:
         if resource.get("resourceType") != rtype:
             raise FhirError(400, f"resourceType {resource.get('resourceType')!r} does not match the "
                             f"endpoint {rtype}", code="invalid")
-        result = validate_value(resource, f"{req.method} {rtype}", self.version, req.duplicates)
+        try:
+            result = validate_value(resource, f"{req.method} {rtype}", self.version, req.duplicates,
+                                    resolver=StorageResolver(self.store, req.base))
+        except Exception:  # a validator defect must not store the resource nor become a 500
+            log.exception("validator failed on %s %s", req.method, rtype)
+            raise FhirError(422, "the validator could not process this resource", code="exception")
         if not result.valid and "accept-invalid" not in self.faults:
             raise FhirError(422, "invalid resource", body=validation_outcome(result))
 

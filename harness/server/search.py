@@ -289,6 +289,8 @@ def parse(cat: Catalog, faults: Faults, base: str, rtype: str, pairs: list[tuple
     q = Query(rtype)
     b = Builder(cat, faults, base)
     for name, value in pairs:
+        if value == "":
+            continue  # an empty value is ignored (FHIR search: parameters without a value)
         try:
             if name == "_count":
                 if not value.isdigit():

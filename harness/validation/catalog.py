@@ -126,6 +126,72 @@ rule("invariant.not-evaluated", WARNING, "A constraint could not be evaluated",
      "Constraints the evaluator cannot run are reported, never silently passed.")
 
 
+# --- imaging rules (harness/imaging/) ------------------------------------------------------------
+_SERIES = ("ImagingSelection R5 5.0.0 / R6 ballot 2 (seed 004): 'A selection of DICOM SOP instances and/or "
+           "frames within a single Study and Series'; R5 snapshot 1 (seed 001): 'All DICOM SOP Instances "
+           "referenced shall be part of the same DICOM Series (and therefore also the same DICOM Study).'")
+rule("imaging.uid", ERROR, "Not a valid DICOM UID",
+     "DICOM PS3.5 §9.1: 'Each component of a UID is a number and shall consist of one or more digits. "
+     "The first digit of each component shall not be zero unless the component is a single digit.' … "
+     "UIDs 'shall not exceed 64 total characters'. Applied to every UID-bearing element of every version.")
+rule("imaging.study-identifier", ERROR, "DICOM UID identifier not encoded as urn:oid, or more than one Study UID",
+     "ImagingStudy R4 (seed 002): 'When encoding a DICOM UID in an Identifier datatype, use the Identifier "
+     "system of \"urn:dicom:uid\", and prefix the UID value with \"urn:oid:\".' and 'An ImagingStudy SHALL "
+     "reference one DICOM Study' (so at most one Study Instance UID identifier).")
+rule("imaging.series-uid-required", ERROR, "Instances selected without the series and study they belong to",
+     _SERIES + " Instances are only identified within their series: a selection listing instances "
+     "names the seriesUid and studyUid they belong to.")
+rule("imaging.duplicate-uid", ERROR, "A UID listed twice at one level, or an instance in two series",
+     "DICOM PS3.3 / PS3.5 §9: a UID identifies one study, one series, one SOP instance; an instance "
+     "belongs to exactly one series (PS3.3 A.1.2 Information Entities: Study ⊃ Series ⊃ Instance).")
+rule("imaging.single-series", ERROR, "Selected instances are not all in the selection's one series",
+     _SERIES + " Checked against the ImagingStudy the selection derives from (same Bundle, contained, "
+     "directory, --context, or the server): seriesUid is a series of that study and no selected "
+     "instance is listed there under another series.")
+rule("imaging.study-mismatch", ERROR, "studyUid contradicts the study the resource derives from",
+     _SERIES + " The Study Instance UID of the ImagingStudy named in derivedFrom (by reference or by a "
+     "urn:dicom:uid identifier) equals the selection's studyUid.")
+rule("imaging.series-number", ERROR, "seriesNumber differs from the series number in the study",
+     "ImagingSelection.seriesNumber (R5 5.0.0): 'The Series Number for the selected DICOM Series'; it "
+     "equals ImagingStudy.series.number of the series with the same seriesUid.")
+rule("imaging.unresolved", INFORMATION, "A resource a rule needs could not be found",
+     "A rule that needs another resource and cannot resolve it says so; it is never counted as a pass.")
+rule("imaging.study-counts", ERROR, "numberOfSeries / numberOfInstances smaller than what is listed",
+     "ImagingStudy.numberOfSeries / numberOfInstances / series.numberOfInstances (R4, R5): 'Number of "
+     "Series in the Study. This value given may be larger than the number of series elements this "
+     "Resource contains due to resource availability, security, or other factors.' — never smaller.")
+rule("imaging.study-modality", WARNING, "A series modality missing from the study's modality list",
+     "ImagingStudy.modality: R5 'A list of all the distinct values of series.modality'; R4 'A list of "
+     "all the series.modality values that are actual acquisition modalities'.")
+rule("imaging.one-patient", ERROR, "Referenced studies belong to another patient",
+     "ImagingExcerpt 1.4.0 (seed 000): 'The referenced SOP Instances (images or other content) are for "
+     "a single patient'; ImagingManifest STU3 and ImagingSelection (one series of one study) likewise: "
+     "the subject of every referenced ImagingStudy is the resource's patient/subject.")
+rule("imaging.frame-number", ERROR, "Frame, segment or ROI list malformed, duplicated, or numbered from 0",
+     "ImagingSelection R5 snapshot 1 (seed 001) frameList: 'Encoded as a comma separated list of one or "
+     "more non duplicate frame numbers' (segmentList, roiList alike); DICOM PS3.3 Table 10-3 Referenced "
+     "Frame Number: 'The first frame shall be denoted as frame number 1'; applied to R5/R6 "
+     "instance.subset, STU3 frameNumber and 1.4.0 frameNumbers.")
+rule("imaging.region-geometry", ERROR, "Region coordinates do not fit the region type",
+     "DICOM PS3.3 C.18.6 (2D) / C.18.9 (3D) graphic types, as worded by the ImagingSelection graphic "
+     "type code systems: coordinates are whole (x,y) pairs or (x,y,z) triplets; point 1, circle 2, "
+     "ellipse 4, ellipsoid 6, polyline/interpolated ≥2, multipoint ≥1, polygon closed with ≥4.")
+rule("imaging.region-frame-of-reference", ERROR, "3D region without a frame of reference",
+     "ImagingSelection imageRegion3D.coordinate (R5 5.0.0): '(x,y,z) triplets … in the patient-relative "
+     "Reference Coordinate System defined by ImagingSelection.frameOfReferenceUid element' (seed 001: "
+     "'in the coordinate system specified by the frameOfReferenceUid element').")
+rule("imaging.region-coplanar", WARNING, "3D polygon points are not coplanar",
+     "ImagingSelection 3D graphic type polygon (R5 5.0.0, DICOM PS3.3 C.18.9): 'the points shall be "
+     "coplanar'. A warning: coordinates are decimals and planarity is checked within a tolerance.")
+rule("imaging.endpoint-address", ERROR, "DICOM endpoint address breaks the connection type's URL rule",
+     "ImagingStudy R4 §Endpoint (seed 002): WADO-RS 'only the scheme, authority and path are included. "
+     "Sub-services, such as study, shall not be specified. The path shall not contain a trailing "
+     "slash.'; WADO-URI and IID: 'Neither a question mark (\"?\") nor any query parameters shall be "
+     "included.'")
+rule("imaging.endpoint-level", WARNING, "IHE IID endpoint used at series level",
+     "ImagingStudy R4 §Endpoint (seed 002): 'An IID-type Endpoint should be used only at the study level.'")
+
+
 def render_markdown() -> str:
     lines = ["# Rule catalog", "", "Generated from `harness/validation/catalog.py`.", "",
              "| rule | severity | what | requirement |", "|---|---|---|---|"]

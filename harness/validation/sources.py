@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+from harness.imaging.context import Chain, Index, Resolver
 from harness.validation.issues import ERROR, Issue, Result
 from harness.validation.jsonparse import ParseError, parse_bytes
 from harness.validation.validator import DEFAULT_VERSION, validate_value
@@ -38,37 +39,89 @@ def expand_paths(paths: list[str]) -> Iterator[tuple[str, Path | None, str | Non
             yield raw, None, f"{raw}: no such file or directory"
 
 
-def results_for_value(value, dups, source: str, version: str | None, bundle: dict | None = None) -> Iterator[Result]:
-    """The value itself, then (for a Bundle) each entry's resource as its own result."""
-    first = validate_value(value, source, version, dups, bundle)
+def results_for_value(value, dups, source: str, version: str | None, bundle: dict | None = None,
+                      resolver: Resolver | None = None, full_url: str | None = None) -> Iterator[Result]:
+    """The value itself, then (for a Bundle) each entry's resource as its own result.
+
+    A Bundle is one resolution context for the imaging rules: its entries resolve against each
+    other (by fullUrl and Type/id) before the outer resolver (a directory, --context) is asked."""
+    first = validate_value(value, source, version, dups, bundle, resolver, full_url)
     yield first
     version = version or first.fhir_version  # entries are read in the Bundle's version
     if isinstance(value, dict) and value.get("resourceType") == "Bundle" and isinstance(value.get("entry"), list):
+        inner = Chain(Index.of(f"Bundle {source}", [value]), *([resolver] if resolver else []))
         for i, entry in enumerate(value["entry"]):
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                yield from results_for_value(entry["resource"], dups, f"{source}#entry[{i}]", version, value)
+                url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
+                yield from results_for_value(entry["resource"], dups, f"{source}#entry[{i}]", version, value,
+                                             inner, url)
 
 
-def validate_file(name: str, path: Path, version: str | None) -> Iterator[Result]:
-    if path.suffix.lower() in NDJSON_SUFFIXES:
-        yield from _validate_ndjson(name, path, version)
-        return
+def _read_json(name: str, path: Path, version: str | None):
+    """The parse of one JSON document, or the Result that says why there is none."""
     try:
         if path.stat().st_size > MAX_FILE:
-            yield _error(name, "input.unreadable", f"file larger than {MAX_FILE} bytes; use NDJSON", version)
-            return
+            return _error(name, "input.unreadable", f"file larger than {MAX_FILE} bytes; use NDJSON", version)
         data = path.read_bytes()
     except OSError as e:
-        yield _error(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
-        return
+        return _error(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
     parsed = parse_bytes(data)
     if parsed.error is not None:
-        yield _error(name, "json.syntax", parsed.error, version)
+        return _error(name, "json.syntax", parsed.error, version)
+    return parsed
+
+
+def validate_file(name: str, path: Path, version: str | None, resolver: Resolver | None = None,
+                  parsed=None) -> Iterator[Result]:
+    if path.suffix.lower() in NDJSON_SUFFIXES:
+        yield from _validate_ndjson(name, path, version, resolver)
         return
-    yield from results_for_value(parsed.value, parsed.duplicates, name, version)
+    parsed = parsed if parsed is not None else _read_json(name, path, version)
+    if isinstance(parsed, Result):
+        yield parsed
+        return
+    yield from results_for_value(parsed.value, parsed.duplicates, name, version, resolver=resolver)
 
 
-def _validate_ndjson(name: str, path: Path, version: str | None) -> Iterator[Result]:
+def load_context(paths: list[str]) -> tuple[Index, list[str]]:
+    """An Index of every resource in the given files and directories, and the problems reading them."""
+    index, problems = Index(f"the context {', '.join(paths)}"), []
+    for name, path, err in expand_paths(paths):
+        if err is not None or path is None:
+            problems.append(err or f"{name}: unreadable")
+            continue
+        if path.suffix.lower() in NDJSON_SUFFIXES:
+            for r in _validate_ndjson_values(path):
+                index.add(r)
+            continue
+        parsed = _read_json(name, path, None)
+        if isinstance(parsed, Result):
+            problems.append(f"{name}: {parsed.issues[0].message}")
+        else:
+            index.add(parsed.value)
+    return index, problems
+
+
+_NDJSON_CONTEXT_TYPES = (b"ImagingStudy", b"Endpoint")
+
+
+def _validate_ndjson_values(path: Path, only: tuple[bytes, ...] | None = None) -> Iterator[dict]:
+    """The resources of an NDJSON file; with only, just lines that mention one of those types
+    (a cheap byte test first, so a pre-pass over a large export parses few lines)."""
+    try:
+        with path.open("rb") as f:
+            for line in f:
+                if only is not None and not any(t in line for t in only):
+                    continue
+                parsed = parse_bytes(line) if line.strip() else None
+                if parsed is not None and parsed.error is None and isinstance(parsed.value, dict):
+                    if only is None or parsed.value.get("resourceType") in ("ImagingStudy", "Endpoint"):
+                        yield parsed.value
+    except OSError:
+        return
+
+
+def _validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolver | None = None) -> Iterator[Result]:
     try:
         f = path.open("rb")
     except OSError as e:
@@ -84,12 +137,33 @@ def _validate_ndjson(name: str, path: Path, version: str | None) -> Iterator[Res
                 err = parsed.error
                 yield _error(source, "json.syntax", ParseError(err.message, n if err.line else None, err.column), version)
                 continue
-            yield from results_for_value(parsed.value, parsed.duplicates, source, version)
+            yield from results_for_value(parsed.value, parsed.duplicates, source, version, resolver=resolver)
 
 
-def validate_paths(paths: list[str], version: str | None = None) -> Iterator[Result]:
-    for name, path, err in expand_paths(paths):
+def validate_paths(paths: list[str], version: str | None = None, context: Resolver | None = None) -> Iterator[Result]:
+    """Validate every file named or found. All JSON documents given in one call are one resolution
+    context for the imaging rules (a study in one file resolves a selection in another); NDJSON
+    streams and is resolved only against itself line by line plus the context."""
+    files = list(expand_paths(paths))
+    parsed = {name: _read_json(name, path, version) for name, path, err in files
+              if err is None and path is not None and path.suffix.lower() not in NDJSON_SUFFIXES}
+    local = Index(f"the files validated ({', '.join(paths)})")
+    for p in parsed.values():
+        if not isinstance(p, Result):
+            local.add(p.value)
+    for name, path, err in files:  # NDJSON (bulk exports): index the studies and endpoints only
+        if err is None and path is not None and path.suffix.lower() in NDJSON_SUFFIXES:
+            for r in _validate_ndjson_values(path, _NDJSON_CONTEXT_TYPES):
+                local.add(r)
+    folders: dict[Path, Index] = {}  # a file's own folder is asked first: files kept together belong together
+    for name, path, err in files:
+        p = parsed.get(name)
+        if path is not None and p is not None and not isinstance(p, Result):
+            folders.setdefault(path.parent, Index(f"the files given from {path.parent}")).add(p.value)
+    for name, path, err in files:
         if err is not None or path is None:
             yield _error(name, "input.unreadable", err or "unreadable", version)
             continue
-        yield from validate_file(name, path, version)
+        resolver = Chain(*([folders[path.parent]] if path.parent in folders else []), local,
+                         *([context] if context is not None else []))
+        yield from validate_file(name, path, version, resolver, parsed.get(name))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from harness import definitions
+from harness import definitions, imaging
+from harness.imaging.context import Resolver
 from harness.validation.compiler import Compiler
 from harness.validation.invariants import InvariantPass
 from harness.validation.issues import ERROR, INFORMATION, Issue, Result
@@ -36,13 +37,15 @@ class Validator:
         return False
 
     def issues(self, resource: dict, duplicates: dict[int, list[str]] | None = None,
-               bundle: dict | None = None, split_bundles: bool = True) -> list[Issue]:
+               bundle: dict | None = None, split_bundles: bool = True,
+               resolver: Resolver | None = None, full_url: str | None = None) -> list[Issue]:
         walker = Walker(self.compiler, duplicates or {}, split_bundles=split_bundles)
         walker.resource(resource, resource.get("resourceType") or "$", None)
         issues = walker.issues
         issues.extend(self.invariants.run(walker.pending, bundle if bundle is not None else
                                           (resource if resource.get("resourceType") == "Bundle" else None),
                                           walker.local_refs))
+        issues.extend(imaging.run(resource, self.version, resolver, full_url))
         return issues
 
 
@@ -63,7 +66,8 @@ def choose_version(resource_type: str | None, requested: str | None) -> tuple[st
 
 
 def validate_value(value, source: str, version: str | None = None,
-                   duplicates: dict[int, list[str]] | None = None, bundle: dict | None = None) -> Result:
+                   duplicates: dict[int, list[str]] | None = None, bundle: dict | None = None,
+                   resolver: Resolver | None = None, full_url: str | None = None) -> Result:
     """Validate one parsed JSON value as a resource. Never raises for any input value."""
     if not isinstance(value, dict):
         v = version or DEFAULT_VERSION
@@ -76,7 +80,7 @@ def validate_value(value, source: str, version: str | None = None,
     chosen, note = choose_version(rt if isinstance(rt, str) else None, version)
     v = validator(chosen)
     try:
-        issues = v.issues(value, duplicates, bundle)
+        issues = v.issues(value, duplicates, bundle, resolver=resolver, full_url=full_url)
     except RecursionError:
         issues = [Issue(ERROR, "json.syntax", str(rt or "$"), "resource nested too deeply to validate",
                         f"{v.defs.label} JSON format")]

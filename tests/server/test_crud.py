@@ -156,3 +156,15 @@ def test_running_is_fast_and_leaves_nothing_behind():
         assert (time.monotonic() - t) / 20 < 0.02  # keep-alive without the ~40 ms delayed-ACK stall
     time.sleep(0.2)
     assert threading.active_count() <= before
+
+
+def test_imaging_rules_run_against_the_stored_study(base):
+    created = create(base, study("r5", "Patient/p", uid="2.25.4242", series=2))
+    assert created.status_code == 201
+    sel = selection("Patient/p", "2.25.4242", series=1, study_ref=f"ImagingStudy/{created.json()['id']}")
+    assert create(base, sel).status_code == 201
+    sel["instance"].append({"uid": "2.25.4242.2.1"})  # an instance of the study's other series
+    r = create(base, sel)
+    assert r.status_code == 422
+    rules = {i["details"]["coding"][0]["code"] for i in r.json()["issue"] if i["severity"] == "error"}
+    assert "imaging.single-series" in rules, r.text

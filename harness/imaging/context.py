@@ -1,0 +1,138 @@
+"""Where imaging rules find the other resources they need: one small interface, several sources.
+
+A rule never fetches anything itself; it asks a Resolver. The same rule therefore runs on a single
+file (nothing to resolve but contained resources), a Bundle (entries by fullUrl and by Type/id), a
+directory or ``--context`` folder (every resource in it), and a live server (``FetchResolver``, fed
+by the engine's HTTP client).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Callable, Iterable, Protocol
+
+from harness.imaging.uids import study_uids
+
+_TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
+
+
+def type_and_id(reference: str) -> tuple[str, str] | None:
+    """('ImagingStudy', '123') from 'ImagingStudy/123', a versioned or an absolute reference."""
+    m = _TYPE_ID.search(reference)
+    return (m.group(1), m.group(2)) if m else None
+
+
+class Resolver(Protocol):
+    name: str
+
+    def resolve(self, reference: str, base: str | None = None) -> dict | None:
+        """The resource a literal reference points to (base: fullUrl of the referring resource)."""
+
+    def studies_with_uid(self, uid: str) -> list[dict]:
+        """ImagingStudy resources whose urn:dicom:uid identifier carries this Study Instance UID."""
+
+
+class NoResolver:
+    """A lone resource: only its contained resources (handled by the rules) can be resolved."""
+    name = "the resource itself"
+
+    def resolve(self, reference: str, base: str | None = None) -> dict | None:
+        return None
+
+    def studies_with_uid(self, uid: str) -> list[dict]:
+        return []
+
+
+class Index:
+    """Resources held in memory: a Bundle's entries, a directory, a --context folder."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._by_url: dict[str, dict] = {}
+        self._by_key: dict[tuple[str, str], dict] = {}
+        self._studies: dict[str, list[dict]] = defaultdict(list)
+
+    def add(self, resource: dict, full_url: str | None = None) -> None:
+        if not isinstance(resource, dict):
+            return
+        rt, rid = resource.get("resourceType"), resource.get("id")
+        if isinstance(full_url, str):
+            self._by_url[full_url] = resource
+        if isinstance(rt, str) and isinstance(rid, str):
+            self._by_key.setdefault((rt, rid), resource)
+        if rt == "ImagingStudy":
+            for uid in study_uids(resource):
+                self._studies[uid].append(resource)
+        if rt == "Bundle" and isinstance(resource.get("entry"), list):
+            for entry in resource["entry"]:
+                if isinstance(entry, dict):
+                    self.add(entry.get("resource"), entry.get("fullUrl"))
+
+    @classmethod
+    def of(cls, name: str, resources: Iterable[dict]) -> "Index":
+        index = cls(name)
+        for r in resources:
+            index.add(r)
+        return index
+
+    def __len__(self) -> int:
+        return len(self._by_key) + len(self._by_url)
+
+    def resolve(self, reference: str, base: str | None = None) -> dict | None:
+        if reference in self._by_url:
+            return self._by_url[reference]
+        key = type_and_id(reference)
+        if key is None:
+            return None
+        if "://" in reference:
+            return None  # an absolute URL that is not an entry's fullUrl names another server's resource
+        if base and "://" in base:  # relative to the referring entry's server base (bundle.html#references)
+            root = re.sub(r"[A-Z][A-Za-z]+/[^/]+(?:/_history/[^/]+)?$", "", base)
+            hit = self._by_url.get(root + reference.split("/_history/")[0])
+            if hit is not None:
+                return hit
+        return self._by_key.get(key)
+
+    def studies_with_uid(self, uid: str) -> list[dict]:
+        return list(self._studies.get(uid, ()))
+
+
+class FetchResolver:
+    """Resolution against a live server, through callables supplied by the engine's HTTP client."""
+
+    def __init__(self, name: str, fetch: Callable[[str], dict | None],
+                 search_study: Callable[[str], list[dict]]):
+        self.name = name
+        self._fetch, self._search = fetch, search_study
+        self._cache: dict[str, dict | None] = {}
+
+    def resolve(self, reference: str, base: str | None = None) -> dict | None:
+        if reference not in self._cache:
+            self._cache[reference] = self._fetch(reference)
+        return self._cache[reference]
+
+    def studies_with_uid(self, uid: str) -> list[dict]:
+        return self._search(uid)
+
+
+class Chain:
+    """Ask each resolver in turn (the Bundle first, then a directory, then a server)."""
+
+    def __init__(self, *resolvers: Resolver):
+        self.resolvers = [r for r in resolvers if r is not None]
+        self.name = ", ".join(r.name for r in self.resolvers) or NoResolver.name
+
+    def resolve(self, reference: str, base: str | None = None) -> dict | None:
+        for r in self.resolvers:
+            hit = r.resolve(reference, base)
+            if hit is not None:
+                return hit
+        return None
+
+    def studies_with_uid(self, uid: str) -> list[dict]:
+        seen: dict[int, dict] = {}
+        for r in self.resolvers:
+            for s in r.studies_with_uid(uid):
+                seen.setdefault(id(s), s)
+        return list(seen.values())

@@ -1,0 +1,64 @@
+"""DICOMweb and IHE IID endpoint addresses (ImagingStudy R4 §Endpoint, seed 002)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from harness.imaging.paths import codes, items, text
+from harness.imaging.rules import Subject, check
+from harness.validation.issues import Issue
+
+CONNECTION_TYPE = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
+_SUB_SERVICES = {"studies", "series", "instances", "frames", "bulkdata", "rendered", "metadata", "thumbnail"}
+_WADO_RS = ("WADO-RS: 'only the scheme, authority and path are included. Sub-services, such as study, "
+            "shall not be specified. The path shall not contain a trailing slash.'")
+_NO_QUERY = "WADO-URI and IID: 'Neither a question mark (\"?\") nor any query parameters shall be included.'"
+
+
+def connection_types(endpoint: dict) -> set[str]:
+    return {c for sys, c in codes(endpoint.get("connectionType")) if sys in (None, CONNECTION_TYPE)}
+
+
+def address_problems(types: set[str], address: str) -> Iterator[tuple[str, str]]:
+    """(problem, requirement words) for an address under the given connection types."""
+    if "dicom-wado-rs" in types:
+        parts = urlsplit(address)
+        if parts.query or parts.fragment or "?" in address or "#" in address:
+            yield f"WADO-RS address {address!r} has a query or fragment; only scheme, authority and path", _WADO_RS
+        segments = [seg.lower() for seg in parts.path.split("/") if seg]
+        subs = [seg for seg in segments if seg in _SUB_SERVICES]
+        if subs:
+            yield f"WADO-RS address {address!r} names the sub-service '/{subs[0]}'; give the service base only", _WADO_RS
+        if parts.path.endswith("/"):
+            yield f"WADO-RS address {address!r} ends with a slash", _WADO_RS
+    if types & {"dicom-wado-uri", "ihe-iid"} and "?" in address:
+        kind = "WADO-URI" if "dicom-wado-uri" in types else "IID"
+        yield f"{kind} address {address!r} contains '?' or a query", _NO_QUERY
+
+
+@check("endpoint")
+def endpoint_address(s: Subject) -> Iterator[Issue]:
+    address = text(s.resource, "address")
+    if address is not None:
+        for problem, words in address_problems(connection_types(s.resource), address):
+            yield s.issue("imaging.endpoint-address", f"{s.rtype}.address", problem, words)
+
+
+@check("study")
+def series_endpoints(s: Subject) -> Iterator[Issue]:
+    """Endpoints a study points to: addresses of contained ones, and IID endpoints at series level."""
+    st = s.spec["study"]
+    for loc, ref in items(s.resource, st["endpoint"], s.rtype):
+        endpoint, _ = s.resolve(ref)
+        if isinstance(endpoint, dict) and str(ref.get("reference")).startswith("#"):
+            for problem, words in address_problems(connection_types(endpoint), text(endpoint, "address") or ""):
+                yield s.issue("imaging.endpoint-address", loc, f"contained Endpoint: {problem}", words)
+    for sloc, series in items(s.resource, st["series"], s.rtype):
+        for loc, ref in items(series, st["seriesEndpoint"], sloc):
+            endpoint, _ = s.resolve(ref)
+            if endpoint is None:
+                continue
+            if "ihe-iid" in connection_types(endpoint):
+                yield s.issue("imaging.endpoint-level", loc, "an IHE IID endpoint referenced from a series",
+                              "'An IID-type Endpoint should be used only at the study level.'")

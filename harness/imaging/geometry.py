@@ -1,0 +1,139 @@
+"""Region geometry (DICOM PS3.3 graphic types) and frame / segment / ROI numbering."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from harness.imaging.paths import items, walk
+from harness.imaging.rules import Subject, check, geometry, in_binding
+from harness.validation.issues import Issue
+
+_POSITIVE = re.compile(r"[1-9][0-9]*", re.ASCII)
+_NUMBER = re.compile(r"[0-9]+", re.ASCII)
+RT_STRUCTURE_SET = "1.2.840.10008.5.1.4.1.1.481.3"  # ROI numbers need not start at 1
+_FRAME_WORDS = "DICOM PS3.3 Table 10-3 Referenced Frame Number: 'The first frame shall be denoted as frame number 1.'"
+
+
+def _dims(region: dict, spec: dict) -> int | None:
+    if "dims" in spec:
+        return spec["dims"]
+    code = region.get(spec["dimsFrom"])
+    return spec["dimsMap"].get(code.lower()) if isinstance(code, str) else None
+
+
+def _coplanar(points: list[tuple[float, ...]]) -> bool:
+    """True when every point lies on the plane through the first three non-collinear points."""
+    p0 = points[0]
+    span = max(max(abs(a - b) for a, b in zip(p, p0)) for p in points) or 1.0
+    vecs = [tuple(a - b for a, b in zip(p, p0)) for p in points[1:]]
+    normal = None
+    for i, u in enumerate(vecs):
+        for v in vecs[i + 1:]:
+            n = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
+            if sum(c * c for c in n) ** 0.5 > 1e-9 * span * span:
+                normal = n
+                break
+        if normal:
+            break
+    if normal is None:
+        return True  # all points on one line
+    length = sum(c * c for c in normal) ** 0.5
+    return all(abs(sum(a * b for a, b in zip(v, normal))) / length <= 1e-6 * span + 1e-6 for v in vecs)
+
+
+@check("selection")
+def regions(s: Subject) -> Iterator[Issue]:
+    shapes = geometry()
+    has_for = s.resource.get(s.spec["selection"]["frameOfReferenceUid"]) is not None
+    for spec in s.spec.get("regions", ()):
+        for loc, region in items(s.resource, spec["path"], s.rtype):
+            dims, code = _dims(region, spec), region.get(spec["type"])
+            coords = region.get(spec["coords"])
+            if dims is None or not isinstance(code, str) or not isinstance(coords, list):
+                continue  # bindings and cardinality are reported by the structural validator
+            where, words = f"{loc}.{spec['coords']}", spec["words"]
+            if dims == 3 and not has_for:
+                yield s.issue("imaging.region-frame-of-reference", loc,
+                              f"a 3D {code} region without {s.spec['selection']['frameOfReferenceUid']}: its "
+                              "(x,y,z) coordinates have no coordinate system", words)
+            values = [c for c in coords if isinstance(c, (int, float)) and not isinstance(c, bool)]
+            if len(values) != len(coords):
+                continue
+            bound = in_binding(s.version, f"{s.rtype}.{spec['path']}.{spec['type']}", code)
+            shape = shapes.get(code.lower()) if bound else None
+            if len(values) % dims:
+                yield s.issue("imaging.region-geometry", where,
+                              f"{len(values)} values are not whole {'(x,y) pairs' if dims == 2 else '(x,y,z) triplets'}",
+                              words)
+                continue
+            if spec.get("nonNegative") and any(v < 0 for v in values):
+                yield s.issue("imaging.region-geometry", where,
+                              f"2D image coordinates start at 0\\0 (top left); {min(values)} is outside the image", words)
+            if shape is None:
+                continue
+            points = [tuple(values[i:i + dims]) for i in range(0, len(values), dims)]
+            yield from _shape(s, where, code, dims, points, shape)
+
+
+def _shape(s: Subject, where: str, code: str, dims: int, points: list, shape: dict) -> Iterator[Issue]:
+    words = f"{code}: '{shape['words']}' (DICOM PS3.3 C.18.6 / C.18.9)"
+    if "dims" in shape and dims not in shape["dims"]:
+        yield s.issue("imaging.region-geometry", where, f"a {code} is defined in {shape['dims'][0]}D, not {dims}D", words)
+        return
+    lo, hi = shape["min"], shape.get("max")
+    if len(points) < lo or (hi is not None and len(points) > hi):
+        want = f"exactly {lo}" if hi == lo else f"at least {lo}"
+        yield s.issue("imaging.region-geometry", where, f"a {code} has {want} point(s); {len(points)} given", words)
+        return
+    if shape.get("closed") and points[0] != points[-1]:
+        yield s.issue("imaging.region-geometry", where,
+                      f"a {code} is closed: the first point {points[0]} and the last {points[-1]} differ", words)
+    if shape.get("coplanar") and dims == 3 and not _coplanar(points):
+        yield s.issue("imaging.region-coplanar", where, f"the {len(points)} points of this {code} are not coplanar", words)
+
+
+@check("selection", "manifest")
+def frame_numbers(s: Subject) -> Iterator[Issue]:
+    for spec in s.spec.get("frames", ()):
+        words = spec.get("words", _FRAME_WORDS)
+        kind, what = spec["kind"], spec["what"]
+        if kind == "list":
+            for loc, value in walk(s.resource, spec["path"], s.rtype):
+                if isinstance(value, str):
+                    yield from _number_list(s, loc, value, what, words)
+        elif kind == "number":
+            for loc, value in walk(s.resource, spec["path"], s.rtype):
+                if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+                    yield s.issue("imaging.frame-number", loc, f"frame number {value}: frames are numbered from 1", words)
+        else:  # subset: an item that is a number is a frame / segment number, numbered from 1
+            parent, _, leaf = spec["path"].rpartition(".")
+            for iloc, inst in items(s.resource, parent, s.rtype):
+                if _sop_class(inst) == RT_STRUCTURE_SET:
+                    continue
+                for loc, value in walk(inst, leaf, iloc):
+                    if isinstance(value, str) and _NUMBER.fullmatch(value) and not _POSITIVE.fullmatch(value):
+                        yield s.issue("imaging.frame-number", loc,
+                                      f"subset {value!r}: frame and segment numbers start at 1 without leading zeros",
+                                      _FRAME_WORDS)
+
+
+def _number_list(s: Subject, loc: str, value: str, what: str, words: str) -> Iterator[Issue]:
+    seen: set[int] = set()
+    for n, part in enumerate(value.split(","), start=1):
+        item = part.strip()
+        if not _POSITIVE.fullmatch(item):
+            yield s.issue("imaging.frame-number", loc,
+                          f"item {n} ({part!r}) of {value!r} is not a {what} number (a positive integer)", words)
+            return
+        if int(item) in seen:
+            yield s.issue("imaging.frame-number", loc, f"{what} number {item} is listed twice in {value!r}", words)
+            return
+        seen.add(int(item))
+
+
+def _sop_class(inst: dict) -> str | None:
+    sc = inst.get("sopClass")
+    if isinstance(sc, dict):
+        sc = sc.get("code")
+    return sc[8:] if isinstance(sc, str) and sc.startswith("urn:oid:") else sc if isinstance(sc, str) else None

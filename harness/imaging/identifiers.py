@@ -1,0 +1,62 @@
+"""DICOM UID syntax on every UID-bearing element, and the urn:dicom:uid Identifier encoding."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from harness.imaging.paths import walk
+from harness.imaging.rules import Subject, check
+from harness.imaging.uids import DICOM_UID_SYSTEM, OID_PREFIX, REQUIREMENT, uid_problem, uids_at
+from harness.validation.issues import Issue
+
+_IDENT_WORDS = ("'When encoding a DICOM UID in an Identifier datatype, use the Identifier system of "
+                "\"urn:dicom:uid\", and prefix the UID value with \"urn:oid:\".' (ImagingStudy R4, seed 002)")
+
+
+@check("any")
+def uid_syntax(s: Subject) -> Iterator[Issue]:
+    for path, form in s.spec.get("uids", ()):
+        for loc, uid, problem in uids_at(s.resource, path, form, s.rtype):
+            if problem is not None:
+                shown = f"UID {uid!r} " if uid is not None else ""
+                yield s.issue("imaging.uid", loc, f"{shown}{problem}", REQUIREMENT)
+
+
+@check("any")
+def dicom_identifiers(s: Subject) -> Iterator[Issue]:
+    """Identifiers (and Reference.identifier on derivedFrom / imagingStudy) with system urn:dicom:uid."""
+    paths = list(s.spec.get("identifiers", ()))
+    for key in ("derivedFrom",):
+        if key in s.spec.get("selection", {}):
+            paths.append(s.spec["selection"][key] + ".identifier")
+    if "manifest" in s.spec:
+        m = s.spec["manifest"]
+        paths.append(f"{m['study']}.{m['studyRef']}.identifier")
+    study_uid_locs = []
+    for path in paths:
+        for loc, ident in walk(s.resource, path, s.rtype):
+            if not isinstance(ident, dict) or ident.get("system") != DICOM_UID_SYSTEM:
+                continue
+            value = ident.get("value")
+            if not isinstance(value, str):
+                continue  # a missing value is the structure validator's business
+            if not value.startswith(OID_PREFIX):
+                yield s.issue("imaging.study-identifier", f"{loc}.value",
+                              f"identifier with system {DICOM_UID_SYSTEM} has value {value!r}; it must be "
+                              f"{OID_PREFIX}<uid>", _IDENT_WORDS)
+                continue
+            problem = uid_problem(value[len(OID_PREFIX):])
+            if problem is not None:
+                yield s.issue("imaging.uid", f"{loc}.value", f"UID {value[len(OID_PREFIX):]!r} {problem}",
+                              REQUIREMENT)
+            if path == "identifier":
+                study_uid_locs.append((loc, value))
+    if s.spec["kind"] == "study" and len({v for _, v in study_uid_locs}) > 1:
+        first = study_uid_locs[0][1]
+        for loc, value in study_uid_locs[1:]:
+            if value != first:
+                yield s.issue("imaging.study-identifier", loc,
+                              f"a second Study Instance UID ({value}) besides {first}: an ImagingStudy "
+                              "describes one DICOM study",
+                              "'An ImagingStudy SHALL reference one DICOM Study, and MAY reference a subset "
+                              "of that Study.' (ImagingStudy R4, seed 002)")

@@ -1,0 +1,124 @@
+"""The imaging rule registry: small named checks with one signature, chosen by resource kind.
+
+A check is ``fn(subject) -> Iterable[Issue]``, registered with ``@check(kind, ...)``. Which
+resource types are which kind, and where each element lives, is data (``tables.json``); the checks
+never test a version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources as _res
+from typing import Callable, Iterable
+
+from harness import definitions
+from harness.imaging.context import NoResolver, Resolver, type_and_id
+from harness.validation import terminology
+from harness.validation.catalog import get as rule_of
+from harness.validation.issues import Issue
+
+Check = Callable[["Subject"], Iterable[Issue]]
+_CHECKS: dict[str, list[Check]] = {}
+
+
+def check(*kinds: str) -> Callable[[Check], Check]:
+    def register(fn: Check) -> Check:
+        for k in kinds:
+            _CHECKS.setdefault(k, []).append(fn)
+        return fn
+    return register
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict:
+    return json.loads(_res.files("harness.imaging").joinpath("tables.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def table(version: str) -> dict[str, dict]:
+    """resource type -> spec for this version, with 'inherits' applied."""
+    versions = _tables()["versions"]
+    own = versions.get(version, {})
+    base = dict(table(own["inherits"])) if "inherits" in own else {}
+    base.update({k: v for k, v in own.items() if not k.startswith("_") and k != "inherits"})
+    return base
+
+
+def geometry() -> dict[str, dict]:
+    return {k: v for k, v in _tables()["geometry"].items() if not k.startswith("_")}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One resource under imaging rules, with what the rules need to know about its context."""
+    resource: dict
+    rtype: str
+    version: str
+    spec: dict
+    resolver: Resolver
+    full_url: str | None
+
+    def issue(self, rule: str, location: str, message: str, requirement: str | None = None,
+              severity: str | None = None) -> Issue:
+        r = rule_of(rule)
+        return Issue(severity or r.severity, rule, location, message,
+                     f"{self.spec['source']}: {requirement}" if requirement else r.requirement)
+
+    def resolve(self, ref: object) -> tuple[dict | None, str]:
+        """(resource, how) for a Reference object; how explains a failure for the message."""
+        if not isinstance(ref, dict):
+            return None, "not a Reference"
+        target = ref.get("reference")
+        if not isinstance(target, str):
+            return None, "the reference has no literal reference"
+        if target.startswith("#"):
+            for c in self.resource.get("contained") or () if isinstance(self.resource.get("contained"), list) else ():
+                if isinstance(c, dict) and c.get("id") == target[1:]:
+                    return c, "contained"
+            return None, f"no contained resource has id {target[1:]!r}"
+        hit = self.resolver.resolve(target, self.full_url)
+        return (hit, "resolved") if hit is not None else (None, f"{target} is not in {self.resolver.name}")
+
+
+@lru_cache(maxsize=None)
+def _binding(version: str, path: str) -> str | None:
+    for e in definitions.load(version).type(path.split(".")[0]).get("elements", ()):
+        if e.get("path") == path:
+            return (e.get("binding") or {}).get("valueSet")
+    return None
+
+
+def in_binding(version: str, path: str, code: str) -> bool:
+    """Whether code is allowed by the binding on the element at path (True when unbound or not
+    expandable): rules that interpret a code skip codes the binding check already rejects."""
+    url = _binding(version, path)
+    if url is None:
+        return True
+    exp = terminology.expansion(definitions.load(version), url)
+    return not exp.expandable or exp.has_code(code)
+
+
+def ref_type(ref: object) -> str | None:
+    """The resource type a Reference names (Reference.type, else its literal reference)."""
+    if not isinstance(ref, dict):
+        return None
+    if isinstance(ref.get("type"), str):
+        return ref["type"]
+    key = type_and_id(ref["reference"]) if isinstance(ref.get("reference"), str) else None
+    return key[0] if key else None
+
+
+def run(resource: dict, version: str, resolver: Resolver | None = None,
+        full_url: str | None = None) -> list[Issue]:
+    """Every imaging issue for one resource. Never raises on any JSON shape."""
+    rtype = resource.get("resourceType")
+    spec = table(version).get(rtype) if isinstance(rtype, str) else None
+    if spec is None:
+        return []
+    subject = Subject(resource, rtype, version, spec, resolver or NoResolver(), full_url)
+    out: list[Issue] = []
+    for fn in _CHECKS.get("any", []) + _CHECKS.get(spec["kind"], []):
+        out.extend(fn(subject))
+    return out

@@ -1,0 +1,112 @@
+"""ImagingStudy, ImagingManifest and ImagingExcerpt on their own: unique UIDs per level, an instance
+in one series only, counts that cover what is listed, modalities, one patient."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from harness.imaging.paths import codes, items, text
+from harness.imaging.rules import Subject, check
+from harness.imaging.series import _bare, _different_patients, _duplicates
+from harness.imaging.uids import identifier_uid, study_uids
+from harness.validation.issues import Issue
+
+# Modalities that are not acquisition modalities (DICOM PS3.3 C.7.3.1.1.1 / CID 32 minus CID 29):
+# R4 ImagingStudy.modality lists only acquisition modalities, so these never need to appear there.
+NON_ACQUISITION = frozenset({"KO", "PR", "SR", "SEG", "REG", "RTSTRUCT", "RTPLAN", "RTDOSE", "RTRECORD",
+                             "DOC", "FID", "PLAN", "RWV", "AU", "HC", "ASMT", "M3D", "OT", "POS"})
+
+
+@check("study")
+def study_levels(s: Subject) -> Iterator[Issue]:
+    st = s.spec["study"]
+    series = items(s.resource, st["series"], s.rtype)
+    yield from _duplicates(s, [(f"{loc}.uid", text(ser, "uid")) for loc, ser in series
+                               if text(ser, "uid")], "Series Instance", "in this study")
+    home: dict[str, str] = {}
+    total = 0
+    for loc, ser in series:
+        insts = items(ser, st["instance"], loc)
+        total += len(insts)
+        for iloc, inst in insts:
+            uid = text(inst, "uid")
+            if uid is None:
+                continue
+            if uid in home:
+                other = home[uid]
+                same = other.rsplit(".instance", 1)[0] == loc
+                yield s.issue("imaging.duplicate-uid", f"{iloc}.uid",
+                              f"SOP Instance UID {uid} is listed again (first at {other})"
+                              + ("" if same else ": an instance belongs to one series only"),
+                              "DICOM PS3.3 A.1.2: a SOP instance belongs to exactly one series of one study")
+            else:
+                home[uid] = f"{iloc}.uid"
+        count = ser.get(st["seriesCount"])
+        if isinstance(count, int) and count < len(insts):
+            yield s.issue("imaging.study-counts", f"{loc}.{st['seriesCount']}",
+                          f"series.numberOfInstances is {count} but {len(insts)} instances are listed")
+    for key, listed, what in ((st["numberOfSeries"], len(series), "series"), (st["numberOfInstances"], total, "instances")):
+        value = s.resource.get(key)
+        if isinstance(value, int) and value < listed:
+            yield s.issue("imaging.study-counts", f"{s.rtype}.{key}",
+                          f"{key} is {value} but {listed} {what} are listed")
+
+
+@check("study")
+def study_modalities(s: Subject) -> Iterator[Issue]:
+    st = s.spec["study"]
+    if s.resource.get(st["modality"]) is None:
+        return
+    listed = {c for _, c in codes(s.resource.get(st["modality"]))}
+    for loc, ser in items(s.resource, st["series"], s.rtype):
+        for _, code in codes(ser.get(st["seriesModality"])):
+            if code in listed or (st["modalityScope"] == "acquisition" and code in NON_ACQUISITION):
+                continue
+            yield s.issue("imaging.study-modality", f"{loc}.{st['seriesModality']}",
+                          f"series modality {code} is not in the study's modality list ({', '.join(sorted(listed))})",
+                          st["modalityWords"])
+
+
+@check("manifest")
+def manifest_levels(s: Subject) -> Iterator[Issue]:
+    m = s.spec["manifest"]
+    studies = items(s.resource, m["study"], s.rtype)
+    yield from _duplicates(s, [(f"{loc}.{m['studyUid']}", _bare(text(st, m["studyUid"]))) for loc, st in studies
+                               if text(st, m["studyUid"])], "Study Instance", "in this resource")
+    instances: list[tuple[str, str]] = []
+    for loc, st in studies:
+        series = items(st, m["series"], loc)
+        yield from _duplicates(s, [(f"{sl}.{m['seriesUid']}", _bare(text(se, m["seriesUid"]))) for sl, se in series
+                                   if text(se, m["seriesUid"])], "Series Instance", f"in {loc}")
+        for sl, se in series:
+            instances += [(f"{il}.{m['instanceUid']}", _bare(text(i, m["instanceUid"])))
+                          for il, i in items(se, m["instance"], sl) if text(i, m["instanceUid"])]
+    yield from _duplicates(s, instances, "SOP Instance", "in this resource (an instance is in one series only)")
+
+
+@check("manifest")
+def manifest_patient(s: Subject) -> Iterator[Issue]:
+    m = s.spec["manifest"]
+    patient = s.resource.get(m["patient"])
+    for loc, st in items(s.resource, m["study"], s.rtype):
+        ref = st.get(m["studyRef"])
+        if not isinstance(ref, dict):
+            continue
+        study, how = s.resolve(ref) if "reference" in ref else (None, "the reference has no literal reference")
+        if study is None and identifier_uid(ref.get("identifier")):
+            found = s.resolver.studies_with_uid(identifier_uid(ref.get("identifier")))
+            study = found[0] if found else None
+        if study is None or study.get("resourceType") != "ImagingStudy":
+            yield s.issue("imaging.unresolved", f"{loc}.{m['studyRef']}",
+                          f"cannot check patient and study UID against this ImagingStudy: {how}")
+            continue
+        uid = _bare(text(st, m["studyUid"]))
+        known = study_uids(study)
+        if uid and known and uid not in known:
+            yield s.issue("imaging.study-mismatch", f"{loc}.{m['studyUid']}",
+                          f"study uid {uid} is not the Study Instance UID of the referenced ImagingStudy "
+                          f"({', '.join(known)})")
+        if _different_patients(s, patient, study.get("subject")):
+            yield s.issue("imaging.one-patient", f"{loc}.{m['studyRef']}",
+                          f"the referenced ImagingStudy is for {study['subject'].get('reference')}, not for "
+                          f"this resource's patient {patient.get('reference')}")

@@ -1,0 +1,209 @@
+"""Imaging rules: the pieces (UID syntax, geometry, resolution) and each rule's passing fixture.
+
+Failing fixtures live in fixtures/invalid/imaging/ and are asserted (rule, location, severity) by
+tests/test_rules.py; here every imaging rule is also shown to stay silent on a fixture that has
+the thing it checks, and the resolution contexts (contained, Bundle, directory, --context,
+identifier, server callables) are exercised one by one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import imaging
+from harness.imaging.context import FetchResolver, Index, type_and_id
+from harness.imaging.geometry import _coplanar
+from harness.imaging.uids import uid_problem
+from harness.validation import catalog
+from harness.validation.sources import validate_paths
+from harness.validation.validator import validate_value
+
+ROOT = Path(__file__).resolve().parent.parent
+VALID, INVALID = ROOT / "fixtures" / "valid", ROOT / "fixtures" / "invalid"
+EXPECTATIONS = json.loads((INVALID / "expectations.json").read_text(encoding="utf-8"))
+
+
+def load(rel: str) -> dict:
+    return json.loads((ROOT / rel).read_text(encoding="utf-8"))
+
+
+# Every imaging rule: a valid fixture (version, path) that contains what the rule checks. The rule
+# must not fire there; its failing fixtures are in expectations.json.
+PASSING = {
+    "imaging.uid": ("r5", "fixtures/valid/r5/imagingstudy-ct-chest.json"),
+    "imaging.study-identifier": ("r4", "fixtures/valid/r4/imagingstudy-ct-abdomen.json"),
+    "imaging.series-uid-required": ("r6-ballot2", "fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json"),
+    "imaging.duplicate-uid": ("stu3-ballot", "fixtures/valid/stu3-ballot/imagingexcerpt-ct-chest.json"),
+    "imaging.single-series": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
+    "imaging.study-mismatch": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
+    "imaging.series-number": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
+    "imaging.one-patient": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
+    "imaging.unresolved": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
+    "imaging.study-counts": ("r4", "fixtures/valid/r4/imagingstudy-ct-abdomen.json"),
+    "imaging.study-modality": ("r5", "fixtures/valid/r5/imagingstudy-ct-chest.json"),
+    "imaging.frame-number": ("r5-snapshot1", "fixtures/valid/r5-snapshot1/imagingselection-ct-liver-lesion.json"),
+    "imaging.region-geometry": ("r5", "fixtures/valid/r5/imagingselection-mr-prostate-roi.json"),
+    "imaging.region-frame-of-reference": ("r5", "fixtures/valid/r5/imagingselection-mr-prostate-roi.json"),
+    "imaging.region-coplanar": ("r6-ballot2", "fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json"),
+    "imaging.endpoint-address": ("r5", "fixtures/valid/r5/endpoint-pacs-dicomweb.json"),
+    "imaging.endpoint-level": ("r4", "fixtures/valid/r4/imagingstudy-ct-abdomen.json"),
+}
+
+
+def test_every_imaging_rule_has_a_passing_and_a_failing_fixture():
+    ids = {r.id for r in catalog.all_rules() if r.id.startswith("imaging.")}
+    assert set(PASSING) == ids
+    failing = {e["rule"] for k, v in EXPECTATIONS.items() if k.startswith("imaging/") for e in v["expect"]}
+    assert ids <= failing
+
+
+@pytest.mark.parametrize("rule", sorted(PASSING))
+def test_passing_fixture_does_not_report_the_rule(rule: str):
+    version, rel = PASSING[rule]
+    results = list(validate_paths([str(ROOT / rel)], version))
+    assert results and [i for r in results for i in r.issues if i.rule == rule] == []
+
+
+def test_region_coplanarity_of_the_passing_polygon_is_really_checked():
+    # the r6 fixture has no polygon; the passing polygon is a closed coplanar square, tilted
+    sel = load("fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json")
+    sel["imageRegion3D"] = [{"regionType": "polygon",
+                             "coordinate": [0, 0, 0, 10, 0, 10, 10, 10, 10, 0, 10, 0, 0, 0, 0]}]
+    assert [i for i in imaging.run(sel, "r6-ballot2") if i.rule.startswith("imaging.region")] == []
+    sel["imageRegion3D"][0]["coordinate"][8] = 11
+    assert [i.rule for i in imaging.run(sel, "r6-ballot2") if i.rule.startswith("imaging.region")] == [
+        "imaging.region-coplanar"]
+
+
+# --- pieces ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("uid,ok", [
+    ("1.2.840.10008.5.1.4.1.1.2", True), ("0", True), ("2.25.0.1", True),
+    ("1.2.840.010008", False), ("1..2", False), (".1.2", False), ("1.2.", False), ("1.2.a", False),
+    ("1.2-3", False), ("1." + "1" * 62, True), ("1." + "1" * 63, False), ("1.٣", False), ("", False),
+])
+def test_dicom_uid_syntax(uid: str, ok: bool):
+    assert (uid_problem(uid) is None) == ok
+
+
+def test_coplanarity():
+    assert _coplanar([(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 0)])
+    assert _coplanar([(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)])  # collinear: trivially planar
+    assert not _coplanar([(0, 0, 0), (1, 0, 0), (1, 1, 0.01), (0, 1, 0), (0, 0, 0)])
+
+
+@pytest.mark.parametrize("ref,key", [
+    ("ImagingStudy/abc", ("ImagingStudy", "abc")), ("ImagingStudy/abc/_history/2", ("ImagingStudy", "abc")),
+    ("https://x.org/fhir/ImagingStudy/a.b-c", ("ImagingStudy", "a.b-c")), ("urn:uuid:123", None), ("#x", None),
+])
+def test_type_and_id(ref: str, key):
+    assert type_and_id(ref) == key
+
+
+# --- resolution contexts ---------------------------------------------------------------------------
+
+STUDY = "fixtures/invalid/imaging/single-series-dir/imagingstudy.json"
+SELECTION = "fixtures/invalid/imaging/single-series-dir/imagingselection.json"
+
+
+def _rules(issues) -> list[tuple[str, str]]:
+    return sorted((i.rule, i.location) for i in issues if i.rule.startswith("imaging."))
+
+
+def test_contained_study_is_resolved():
+    sel, study = load(SELECTION), load(STUDY)
+    study.pop("text", None)
+    study["id"] = "s"
+    sel["contained"] = [study]
+    sel["derivedFrom"] = [{"reference": "#s"}]
+    result = validate_value(sel, "mem", "r5")
+    assert ("imaging.single-series", "ImagingSelection.instance[1].uid") in _rules(result.issues)
+
+
+def test_bundle_relative_reference_resolves_against_the_entry_server_base():
+    sel, study = load(SELECTION), load(STUDY)
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "https://a.example/fhir/ImagingStudy/ct-chest-2024-02-07", "resource": study},
+        {"fullUrl": "https://a.example/fhir/ImagingSelection/sel-ct-chest-key-images", "resource": sel}]}
+    index = Index.of("bundle", [bundle])
+    issues = imaging.run(sel, "r5", index, "https://a.example/fhir/ImagingSelection/sel-ct-chest-key-images")
+    assert _rules(issues) == [("imaging.single-series", "ImagingSelection.instance[1].uid")]
+    # an absolute reference to another server is not taken from the Bundle's Type/id
+    sel["derivedFrom"] = [{"reference": "https://b.example/fhir/ImagingStudy/ct-chest-2024-02-07"}]
+    issues = imaging.run(sel, "r5", Index.of("bundle", [{"resourceType": "Bundle", "entry": [{"resource": study}]}]))
+    assert ("imaging.unresolved", "ImagingSelection.derivedFrom[0]") in _rules(issues)
+
+
+def test_study_found_by_study_uid_when_derived_from_is_absent():
+    sel, study = load(SELECTION), load(STUDY)
+    del sel["derivedFrom"]
+    issues = imaging.run(sel, "r5", Index.of("dir", [study]))
+    assert _rules(issues) == [("imaging.single-series", "ImagingSelection.instance[1].uid")]
+    assert _rules(imaging.run(sel, "r5")) == [("imaging.unresolved", "ImagingSelection.studyUid")]
+
+
+def test_derived_from_by_identifier_resolves_through_the_uid_index():
+    sel, study = load(SELECTION), load(STUDY)
+    sel["derivedFrom"] = [{"type": "ImagingStudy", "identifier": {
+        "system": "urn:dicom:uid", "value": "urn:oid:" + sel["studyUid"]}}]
+    assert _rules(imaging.run(sel, "r5", Index.of("dir", [study]))) == [
+        ("imaging.single-series", "ImagingSelection.instance[1].uid")]
+
+
+def test_server_resolution_uses_the_supplied_callables_once_per_reference():
+    sel, study = load(SELECTION), load(STUDY)
+    calls: list[str] = []
+
+    def fetch(ref: str):
+        calls.append(ref)
+        return study if ref == "ImagingStudy/ct-chest-2024-02-07" else None
+
+    resolver = FetchResolver("the server", fetch, lambda uid: [])
+    assert _rules(imaging.run(sel, "r5", resolver)) == [("imaging.single-series", "ImagingSelection.instance[1].uid")]
+    imaging.run(sel, "r5", resolver)
+    assert calls.count("ImagingStudy/ct-chest-2024-02-07") == 1
+
+
+def test_rules_never_raise_on_hostile_shapes():
+    sel = load(SELECTION)
+    for key in list(sel):
+        for bad in (None, 1, "x", [], {}, [None, 1, "x"], {"a": [1]}):
+            mutated = copy.deepcopy(sel)
+            mutated[key] = bad
+            imaging.run(mutated, "r5", Index.of("x", [mutated]))
+    imaging.run({"resourceType": "ImagingStudy", "series": [{"instance": "x", "uid": 5}, 3]}, "r4")
+
+
+def test_directory_fails_validate_with_single_series_at_the_offending_instance():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-m", "harness", "validate", "fixtures/invalid/imaging/single-series-dir",
+                        "--format", "json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1, p.stderr
+    doc = json.loads(p.stdout)
+    found = [(r["source"], i["rule"], i["location"]) for r in doc["results"] for i in r["issues"]]
+    assert found == [(SELECTION, "imaging.single-series", "ImagingSelection.instance[1].uid")]
+
+
+def test_context_option_supplies_the_study(tmp_path: Path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = [sys.executable, "-m", "harness", "validate", SELECTION, "--format", "json"]
+    alone = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert alone.returncode == 0
+    (tmp_path / "study.json").write_text((ROOT / STUDY).read_text(encoding="utf-8"), encoding="utf-8")
+    with_ctx = subprocess.run(args + ["--context", str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert with_ctx.returncode == 1
+    missing = subprocess.run(args + ["--context", str(tmp_path / "nope")], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_rules_document_is_generated_from_the_catalog():
+    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == catalog.render_markdown()
