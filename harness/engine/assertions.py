@@ -76,8 +76,15 @@ def evaluate(expr: str, value, version: str) -> list:
 class Context:
     version: str
     fixture_refs: dict  # fixture name → "Type/id" (loaded this run)
-    validate: object  # callable(resource, source) → Result
-    fetch: object = None  # callable("Type/id") → resource or None
+    validate: object  # callable(resource, source, resolver, full_url) → Result
+    server_resolver: object = None  # () → a fresh harness.imaging Resolver over the live server, or None
+
+    def resolver(self, body):
+        """Resolution for imaging rules: the response itself (Bundle entries) first, then the server."""
+        from harness.imaging import Chain, Index
+
+        server = self.server_resolver() if self.server_resolver else None
+        return Chain(Index.of("the response", [body] if isinstance(body, dict) else []), server)
 
 
 def check(a: Assertion, resp, body, ctx: Context) -> Outcome:
@@ -179,15 +186,16 @@ def _show(res) -> str:
     return s if len(s) < 300 else s[:300] + "…"
 
 
-def resources_of(body) -> list[tuple[str, dict]]:
-    """The response resource and, for a Bundle, each entry resource, with a source label."""
+def resources_of(body) -> list[tuple[str, dict, str | None]]:
+    """The response resource and, for a Bundle, each entry resource: (source label, resource, fullUrl)."""
     if not isinstance(body, dict):
         return []
-    out = [("response", body)]
+    out = [("response", body, None)]
     if body.get("resourceType") == "Bundle":
         for i, e in enumerate(body.get("entry") or []):
             if isinstance(e, dict) and isinstance(e.get("resource"), dict):
-                out.append((f"response#entry[{i}]", e["resource"]))
+                full = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
+                out.append((f"response#entry[{i}]", e["resource"], full))
     return out
 
 
@@ -195,8 +203,11 @@ def _valid(value, resp, body, ctx):
     if not isinstance(body, dict):
         return False, "response body is not a JSON resource"
     problems = []
-    for source, res in resources_of(body):
-        result = ctx.validate(res, source)
+    resolver = ctx.resolver(body)
+    for source, res, full_url in resources_of(body):
+        if source != "response" and res.get("resourceType") == "Bundle":
+            continue  # a nested Bundle is validated with its entries by the validator
+        result = ctx.validate(res, source, resolver, full_url)
         for i in result.issues:
             if i.severity == "error":
                 problems.append(f"{source} {i.location}: {i.message} [{i.rule}]")
@@ -218,13 +229,24 @@ def _outcome(value, resp, body, ctx):
     return ok, f"OperationOutcome issue severities {sevs}, expected at least {value['severity']}"
 
 
-def _single_series(value, resp, body, ctx):
-    from harness.engine.imaging import single_series_problems
+SINGLE_SERIES_RULES = ("imaging.single-series", "imaging.study-mismatch", "imaging.unresolved",
+                       "imaging.one-patient", "imaging.series-number")
 
-    sels = [r for _, r in resources_of(body) if r.get("resourceType") == "ImagingSelection"]
+
+def _single_series(value, resp, body, ctx):
+    """The imaging rules (harness.imaging) on every ImagingSelection returned, resolving the studies
+    they derive from in the response (_include) or on the server."""
+    from harness import imaging
+
+    sels = [(r, full) for _, r, full in resources_of(body) if r.get("resourceType") == "ImagingSelection"]
     if not sels:
         return False, "no ImagingSelection in the response"
-    problems = single_series_problems(sels, body, ctx.fetch)
+    resolver = ctx.resolver(body)
+    problems = []
+    for sel, full in sels:
+        for i in imaging.run(sel, ctx.version, resolver, full):
+            if i.rule in SINGLE_SERIES_RULES and i.severity == "error":
+                problems.append(f"ImagingSelection/{sel.get('id')} {i.location}: {i.message} [{i.rule}]")
     return not problems, ("; ".join(problems[:10]) if problems else
                           f"{len(sels)} selection(s): instances of one series of the study they derive from")
 

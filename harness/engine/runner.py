@@ -66,7 +66,7 @@ class RunContext:
     tracker: Tracker
     validate: object  # (resource, source) → Result
     bus: object
-    fetch: object = None  # (reference "Type/id") → resource dict or None, for rules that resolve
+    server_resolver: object = None  # () → a harness.imaging Resolver over the live server
     deadline: float | None = None
     builtins: dict = field(default_factory=dict)
     cleanup: bool = True
@@ -184,7 +184,7 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
             parsed, paging_problem = _follow(ctx.client, resp, parsed)
             outcomes.append(A.Outcome("paging", paging_problem is None, paging_problem or
                                       f"{len(parsed['entry'])} entries over all pages"))
-        actx = A.Context(ctx.version, ctx.loaded.refs, ctx.validate, ctx.fetch)
+        actx = A.Context(ctx.version, ctx.loaded.refs, ctx.validate, ctx.server_resolver)
         for cap in step.captures:
             if cap.header:
                 got = resp.header(cap.header)

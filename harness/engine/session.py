@@ -45,9 +45,25 @@ def _now() -> str:
 def _validator(version: str):
     from harness.validation.validator import validate_value
 
-    def validate(resource, source):
-        return validate_value(resource, source, version)
+    def validate(resource, source, resolver=None, full_url=None):
+        return validate_value(resource, source, version, resolver=resolver, full_url=full_url)
     return validate
+
+
+def _server_resolver(client: Client, run_id: str):
+    """Imaging rules resolve references on the server; studies by UID among this run's dataset only."""
+    from harness.imaging import FetchResolver
+
+    def by_uid(uid: str) -> list[dict]:
+        try:
+            r = client.request("GET", "ImagingStudy", query={"identifier": f"urn:dicom:uid|urn:oid:{uid}",
+                                                              "_tag": f"{fx.TAG_SYSTEM}|{run_id}"})
+        except TransportError:
+            return []
+        body = r.json() if r.status == 200 else None
+        return [e["resource"] for e in (body or {}).get("entry") or []
+                if isinstance(e, dict) and isinstance(e.get("resource"), dict)] if isinstance(body, dict) else []
+    return FetchResolver(f"the server {client.base}", lambda ref: _fetch(client, ref), by_uid)
 
 
 def plan(cases: list[Case], caps: Capabilities, version: str, read_only: bool) -> tuple[list[Case], list[CaseResult]]:
@@ -127,7 +143,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
             except (fx.LoadError, TransportError) as e:
                 result.message = f"fixtures could not be loaded: {e}"
         ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
-                         fetch=lambda ref: _fetch(client, ref), deadline=t0 + opts.deadline_s,
+                         server_resolver=lambda: _server_resolver(client, run_id), deadline=t0 + opts.deadline_s,
                          builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
                                    "tag.code": run_id, "base": client.base, "run": run_id,
                                    "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},

@@ -32,7 +32,7 @@ def responses():
 
 
 CTX = A.Context("r5", {"s1": "ImagingStudy/s1", "p1": "Patient/p1", "other": "ImagingStudy/zz"},
-                lambda r, s: validate_value(r, s, "r5"))
+                lambda r, s, res=None, full=None: validate_value(r, s, "r5", resolver=res, full_url=full))
 
 CASES = [  # kind, value, response, passes
     ("status", 200, "study", True), ("status", [201, 204], "study", False),
@@ -68,10 +68,13 @@ def test_single_series_pass_and_fail():
     good = {"resourceType": "ImagingSelection", "id": "g", "studyUid": "1.2.3", "seriesUid": "1.2.3.1",
             "derivedFrom": [{"reference": "ImagingStudy/st"}], "instance": [{"uid": "1.2.3.1.1"}, {"uid": "1.2.3.1.2"}]}
     bad = dict(good, id="b", instance=[{"uid": "1.2.3.1.1"}, {"uid": "1.2.3.2.1"}])
-    ctx = A.Context("r5", {}, None, fetch=lambda ref: study if ref == "ImagingStudy/st" else None)
-    assert A.check(Assertion("singleSeries", True), None, good, ctx).passed
+    from harness.imaging import Index
+
+    ctx = A.Context("r5", {}, None, server_resolver=lambda: Index.of("the server", [study]))
+    assert A.check(Assertion("singleSeries", True), None, good, ctx).passed, \
+        A.check(Assertion("singleSeries", True), None, good, ctx).message
     out = A.check(Assertion("singleSeries", True), None, bad, ctx)
-    assert not out.passed and "span 2 series" in out.message
+    assert not out.passed and "imaging.single-series" in out.message and "1.2.3.2.1" in out.message
 
 
 def test_fhirpath_that_does_not_parse_is_a_setup_error(responses):
