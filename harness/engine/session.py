@@ -136,12 +136,22 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
             bus.emit(CaseFinished(r))
             result.cases.append(r)
         loaded = fx.Loaded()
-        if not opts.read_only and any(c.referenced_fixtures() & set(fx.dataset(version)) for c in runnable):
+        dataset_names = set(fx.dataset(version))
+        needing = [c for c in runnable if c.referenced_fixtures() & dataset_names]
+        reason = _no_load_reason(caps, version, opts.read_only) if needing else None
+        load_problem = None
+        if needing and reason is None:
             try:
                 loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.add)
                 result.fixtures_via = loaded.via
             except (fx.LoadError, TransportError) as e:
-                result.message = f"fixtures could not be loaded: {e}"
+                load_problem = f"the {version} dataset could not be loaded: {e}"
+                result.message = load_problem
+        for c in needing if (reason or load_problem) else []:
+            runnable.remove(c)
+            r = CaseResult(c, SKIPPED if reason else ERROR, reason or load_problem)
+            bus.emit(CaseFinished(r))
+            result.cases.append(r)
         ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
                          server_resolver=lambda: _server_resolver(client, run_id), deadline=t0 + opts.deadline_s,
                          builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
@@ -174,6 +184,20 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         bus.emit(RunFinished(result))
         if bus.problems:
             result.cleanup_problems += [f"report: {p}" for p in bus.problems]
+
+
+def _no_load_reason(caps: Capabilities, version: str, read_only: bool) -> str | None:
+    """Why the dataset cannot be loaded at all (then the cases that need it are skipped), or None."""
+    if read_only:
+        return "the case needs the dataset, which a --read-only run does not load"
+    if "transaction" in caps.system:
+        return None
+    types = sorted({r["resourceType"] for r in fx.dataset(version).values()})
+    missing = [t for t in types if "create" not in caps.resources.get(t, {}).get("interactions", ())]
+    if missing:
+        return ("the case needs the dataset, and the CapabilityStatement claims neither transaction nor "
+                f"create for {', '.join(missing)}")
+    return None
 
 
 def _fetch(client: Client, ref: str):
