@@ -193,3 +193,11 @@ def test_unreachable_server_still_writes_reports(tmp_path):
     assert root.find(".//error") is not None
     xml = junit_checked(tmp_path / "junit.xml")
     assert [type(c.result[0]).__name__ for s in xml for c in s] == ["Error"]
+
+
+def test_no_cleanup_keeps_what_was_created(tmp_path):
+    with running("r5") as base:
+        result, code = run_into(tmp_path, base, cleanup=False,
+                                cases=load_cases(case_ids=["structure.imagingstudy.read-valid"]))
+        kept = _search_tag(base, result.run_id)
+    assert code == 0 and result.deleted == 0 and result.created == kept == 12
