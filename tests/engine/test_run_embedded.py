@@ -193,6 +193,12 @@ def test_unreachable_server_still_writes_reports(tmp_path):
     assert root.find(".//error") is not None
     xml = junit_checked(tmp_path / "junit.xml")
     assert [type(c.result[0]).__name__ for s in xml for c in s] == ["Error"]
+    tr = json.loads((tmp_path / "testreport.json").read_text())
+    assert tr["status"] == "stopped" and tr["result"] == "fail"
+    assert validate_value(tr, "tr", "r5").valid
+    data = json.loads((tmp_path / "results.json").read_text())
+    jsonschema.Draft202012Validator(json.loads((ROOT / "docs" / "results.schema.json").read_text())).validate(data)
+    assert data["run"]["status"] == "error"
 
 
 def test_no_cleanup_keeps_what_was_created(tmp_path):
