@@ -147,6 +147,8 @@ def run(
     secret_header: List[str] = typer.Option([], "--secret-header",
                                             help="Extra request header whose value is redacted everywhere (repeatable)."),
     deadline: float = typer.Option(1800.0, "--deadline", help="Overall run deadline, seconds."),
+    fail_on: str = typer.Option("error", "--fail-on",
+                                help="error, or warning: validation warnings in responses fail too."),
     timeout: float = typer.Option(30.0, "--timeout", help="Read timeout per request, seconds."),
     workers: int = typer.Option(1, "--workers", min=1, max=32, help="Cases run concurrently."),
     read_only: bool = typer.Option(False, "--read-only", help="Send only GET/HEAD and POST _search."),
@@ -167,6 +169,9 @@ def run(
     headers = _parse_headers(header)
     secrets = _parse_headers(secret_header)
     headers.update(secrets)
+    if fail_on not in ("error", "warning"):
+        typer.echo(f"error: --fail-on {fail_on!r}: use error or warning", err=True)
+        raise typer.Exit(EXIT_USAGE)
     if fhir_version not in ("auto", "r4", "r4b", "r5"):
         typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use auto, r4, r4b or r5", err=True)
         raise typer.Exit(EXIT_USAGE)
@@ -203,7 +208,8 @@ def run(
     with server_cm as base:
         opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
                           secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
-                          workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline)
+                          workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
+                          fail_on=fail_on)
         try:
             result, code = execute(cases, opts, subscribers)
         except KeyboardInterrupt:

@@ -78,6 +78,7 @@ class Context:
     fixture_refs: dict  # fixture name → "Type/id" (loaded this run)
     validate: object  # callable(resource, source, resolver, full_url) → Result
     server_resolver: object = None  # () → a fresh harness.imaging Resolver over the live server, or None
+    fail_on: str = "error"  # "warning": validation warnings in responses fail `valid` too
 
     def resolver(self, body):
         """Resolution for imaging rules: the response itself (Bundle entries) first, then the server."""
@@ -209,7 +210,7 @@ def _valid(value, resp, body, ctx):
             continue  # a nested Bundle is validated with its entries by the validator
         result = ctx.validate(res, source, resolver, full_url)
         for i in result.issues:
-            if i.severity == "error":
+            if i.severity == "error" or (ctx.fail_on == "warning" and i.severity == "warning"):
                 problems.append(f"{source} {i.location}: {i.message} [{i.rule}]")
     n = len(resources_of(body))
     return not problems, ("; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else "")

@@ -70,6 +70,7 @@ class RunContext:
     deadline: float | None = None
     builtins: dict = field(default_factory=dict)
     cleanup: bool = True
+    fail_on: str = "error"
 
 
 def substitute(obj, values: dict):
@@ -184,7 +185,7 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
             parsed, paging_problem = _follow(ctx.client, resp, parsed)
             outcomes.append(A.Outcome("paging", paging_problem is None, paging_problem or
                                       f"{len(parsed['entry'])} entries over all pages"))
-        actx = A.Context(ctx.version, ctx.loaded.refs, ctx.validate, ctx.server_resolver)
+        actx = A.Context(ctx.version, ctx.loaded.refs, ctx.validate, ctx.server_resolver, ctx.fail_on)
         for cap in step.captures:
             if cap.header:
                 got = resp.header(cap.header)

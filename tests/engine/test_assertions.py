@@ -88,3 +88,13 @@ def test_fhirpath_compiled_once():
     n = len(A._COMPILED)
     A.compile_fhirpath("id.exists()", "r5")
     assert len(A._COMPILED) == n
+
+
+def test_fail_on_warning():
+    warned = dict(STUDY, id="s3", extension=[{"url": "urn:example:not-defined", "valueString": "x"}])
+    validate = CTX.validate
+    on_error = A.Context("r5", {}, validate)
+    on_warning = A.Context("r5", {}, validate, fail_on="warning")
+    assert A.check(Assertion("valid", True), None, warned, on_error).passed
+    out = A.check(Assertion("valid", True), None, warned, on_warning)
+    assert not out.passed and "extension.unknown" in out.message
