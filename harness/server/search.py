@@ -95,7 +95,7 @@ class Builder:
             sql, args = self._exists(p.type, owner, code, "", [])
             return (f"NOT {sql}" if value == "true" else sql), args
         type_modifier = p.type == "reference" and (modifier in self.cat.types or modifier in p.targets)
-        if modifier and modifier not in p.modifiers and not type_modifier:
+        if modifier and (modifier not in p.modifiers or modifier == "<type>") and not type_modifier:
             raise Unsupported(f"modifier :{modifier} is not supported for {code} ({p.type})")
         parts = [unescape(v) if p.type not in ("token", "quantity") else v
                  for v in split_unescaped(value, ",")]
