@@ -73,7 +73,8 @@ def statement(server, base: str) -> dict:
         "rest": [{
             "mode": "server",
             "documentation": "Search result parameters: _count, _sort (also -param), _include, "
-                             "_include:iterate, _revinclude, _revinclude:iterate, _summary=count, _total "
+                             "_include:iterate, _revinclude, _revinclude:iterate, _summary (true, text, data, count, "
+                             "false), _elements, _total "
                              "(none|estimate|accurate); chaining on any reference parameter "
                              "(e.g. patient.identifier); Prefer: handling=strict rejects unknown parameters.",
             "resource": resources,

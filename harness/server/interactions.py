@@ -20,6 +20,7 @@ from harness.server.indexing import catalog
 from harness.server.outcome import FhirError, outcome, validation_outcome
 from harness.server.resolver import StorageResolver
 from harness.server.storage import Storage
+from harness.server.summary import subset
 from harness.server.validate import MAX_DEPTH, depth
 from harness.validation.jsonparse import parse_bytes
 from harness.validation.validator import validate_value
@@ -38,6 +39,7 @@ class Req:
     body: bytes = b""
     resource: dict | None = None  # already parsed (Bundle entries)
     assigned_id: str | None = None  # transaction: id chosen before processing (urn:uuid rewriting)
+    duplicates: dict = field(default_factory=dict)  # id(object) -> repeated keys, from strict parsing
 
     def json(self) -> dict:
         if self.resource is not None:
@@ -52,12 +54,9 @@ class Req:
         if not isinstance(parsed.value, dict) or not isinstance(parsed.value.get("resourceType"), str):
             raise FhirError(400, "body is not a FHIR resource (a JSON object with resourceType)",
                             code="structure")
-        self._dups = parsed.duplicates
+        self.duplicates = parsed.duplicates
+        self.resource = parsed.value  # parsed once
         return parsed.value
-
-    @property
-    def duplicates(self) -> dict:
-        return getattr(self, "_dups", {})
 
 
 @dataclass
@@ -119,6 +118,9 @@ class FhirServer:
             if m == "POST":
                 form = urllib.parse.parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)
                 return self.search(req, rtype, req.query + form)
+        elif len(s) == 2 and s[1] == "_history":
+            raise FhirError(404, f"type-level history is not supported (instance history is: "
+                            f"/{rtype}/[id]/_history)", code="not-supported")
         elif len(s) == 2:
             if m == "GET":
                 return self.read(req, rtype, s[1])
@@ -217,7 +219,13 @@ class FhirServer:
         inm = req.headers.get("if-none-match")
         if inm and _match_etag(inm, vid):
             return Resp(304, None, self._headers(vid, body["meta"]["lastUpdated"]))
-        return Resp(200, self.outgoing(body), self._headers(vid, body["meta"]["lastUpdated"]))
+        params = dict(req.query)
+        elements = [e for e in params.get("_elements", "").split(",") if e] or None
+        summary = params.get("_summary")
+        if summary not in (None, "true", "text", "data", "false"):
+            raise FhirError(400, f"_summary on read must be true, text, data or false, not {summary!r}")
+        return Resp(200, subset(self.version, self.outgoing(body), summary, elements),
+                    self._headers(vid, body["meta"]["lastUpdated"]))
 
     def vread(self, req: Req, rtype: str, rid: str, vid_text: str) -> Resp:
         if not vid_text.isdigit():

@@ -11,6 +11,7 @@ import uuid
 
 from harness.server import search
 from harness.server.outcome import FhirError
+from harness.server.summary import subset
 
 
 def _page_url(base: str, sid: str, offset: int, count: int) -> str:
@@ -20,7 +21,7 @@ def _page_url(base: str, sid: str, offset: int, count: int) -> str:
 def first_page(server, req, q: search.Query, ids: list[str]) -> dict:
     self_url = f"{req.base}/{q.rtype}" + ("?" + urllib.parse.urlencode(q.used) if q.used else "")
     snap = {"rtype": q.rtype, "ids": ids, "count": q.count, "total": q.total, "summary": q.summary,
-            "self": self_url,
+            "elements": q.elements, "self": self_url,
             "includes": [list(i) for i in q.includes], "revincludes": [list(i) for i in q.revincludes]}
     sid = server.store.save_snapshot(snap) if len(ids) > q.count > 0 else ""
     return render(server, req, sid, snap, 0)
@@ -72,7 +73,9 @@ def render(server, req, sid: str, snap: dict, offset: int) -> dict:
         links.append({"relation": "last", "url": _page_url(req.base, sid, last, count)})
     bundle["link"] = links
     bodies = server.store.many([(rtype, i) for i in page_ids])
-    entries = [{"fullUrl": f"{req.base}/{rtype}/{i}", "resource": server.outgoing(bodies[(rtype, i)]),
+    entries = [{"fullUrl": f"{req.base}/{rtype}/{i}",
+                "resource": subset(server.version, server.outgoing(bodies[(rtype, i)]), snap["summary"],
+                                   snap.get("elements")),
                 "search": {"mode": "match"}} for i in page_ids if (rtype, i) in bodies]
     q = search.Query(rtype, includes=[tuple(i) for i in snap["includes"]],
                      revincludes=[tuple(i) for i in snap["revincludes"]])

@@ -34,6 +34,7 @@ class Query:
     revincludes: list[tuple[str, str, str | None, bool]] = field(default_factory=list)
     count: int = DEFAULT_COUNT
     summary: str | None = None
+    elements: list[str] = field(default_factory=list)
     total: str = "accurate"
 
 
@@ -94,7 +95,7 @@ class Builder:
             sql, args = self._exists(p.type, owner, code, "", [])
             return (f"NOT {sql}" if value == "true" else sql), args
         type_modifier = p.type == "reference" and (modifier in self.cat.types or modifier in p.targets)
-        if modifier and modifier not in p.modifiers and not type_modifier:
+        if modifier and (modifier not in p.modifiers or modifier == "<type>") and not type_modifier:
             raise Unsupported(f"modifier :{modifier} is not supported for {code} ({p.type})")
         parts = [unescape(v) if p.type not in ("token", "quantity") else v
                  for v in split_unescaped(value, ",")]
@@ -306,9 +307,11 @@ def parse(cat: Catalog, faults: Faults, base: str, rtype: str, pairs: list[tuple
             elif name in ("_revinclude", "_revinclude:iterate"):
                 q.revincludes.append(_include_spec(cat, value, name.endswith("iterate")))
             elif name == "_summary":
-                if value not in ("count", "false"):
-                    raise Unsupported(f"_summary={value} is not supported (count and false are)")
+                if value not in ("count", "true", "text", "data", "false"):
+                    raise FhirError(400, f"_summary must be true, text, data, count or false, not {value!r}")
                 q.summary = value
+            elif name == "_elements":
+                q.elements = [e.strip() for e in value.split(",") if e.strip()]
             elif name == "_total":
                 if value not in ("none", "estimate", "accurate"):
                     raise FhirError(400, f"_total must be none, estimate or accurate, not {value!r}")

@@ -168,3 +168,22 @@ def test_imaging_rules_run_against_the_stored_study(base):
     assert r.status_code == 422
     rules = {i["details"]["coding"][0]["code"] for i in r.json()["issue"] if i["severity"] == "error"}
     assert "imaging.single-series" in rules, r.text
+
+
+def test_concurrent_writes_and_reads(base):
+    from concurrent.futures import ThreadPoolExecutor
+
+    pid = create(base, patient(family="Concurrent")).json()["id"]
+
+    def work(n):
+        made = create(base, patient(family=f"Conc{n}", mrn=f"C-{n}")).json()["id"]
+        body = get(f"{base}/Patient/{pid}").json()
+        r = requests.put(f"{base}/Patient/{pid}", json=body, headers=FHIR_JSON, timeout=TIMEOUT)
+        found = get(f"{base}/Patient", identifier=f"http://hospital.example.org/mrn|C-{n}").json()
+        return made, r.status_code, [e["resource"]["id"] for e in found.get("entry", [])]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(16)))
+    assert all(status == 200 and found == [made] for made, status, found in results)
+    history = get(f"{base}/Patient/{pid}/_history").json()
+    assert [int(e["response"]["etag"][3:-1]) for e in history["entry"]] == list(range(17, 0, -1))

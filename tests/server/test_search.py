@@ -235,3 +235,23 @@ def test_strict_and_lenient_handling(env):
     assert "modality=MR" in self_link and "unknown-param" not in self_link
     b = search(e, "ImagingStudy", modality="MR", **{"unknown-param": "1"})  # lenient is the default
     assert ids(b) == {e["s2"]}
+
+
+def test_summary_and_elements(env):
+    e = env
+    subsetted = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"}
+    b = search(e, "ImagingStudy", _id=e["s1"], _elements="modality")
+    res = b["entry"][0]["resource"]
+    assert set(res) == {"resourceType", "id", "meta", "modality", "status", "subject"}  # + mandatory
+    assert subsetted in res["meta"]["tag"]
+    res = search(e, "ImagingStudy", _id=e["s1"], _summary="true")["entry"][0]["resource"]
+    assert "text" not in res and {"status", "subject", "series", "started"} <= set(res)
+    assert "uid" in res["series"][0] and "instance" not in res["series"][0]  # series.instance is not summary
+    res = search(e, "ImagingStudy", _id=e["s1"], _summary="text")["entry"][0]["resource"]
+    assert set(res) == {"resourceType", "id", "meta", "text", "status", "subject"}
+    res = search(e, "ImagingStudy", _id=e["s1"], _summary="data")["entry"][0]["resource"]
+    assert "text" not in res and "series" in res
+    r = get(f"{e['base']}/ImagingStudy/{e['s1']}", _elements="identifier")
+    assert set(r.json()) == {"resourceType", "id", "meta", "identifier", "status", "subject"}
+    full = get(f"{e['base']}/ImagingStudy/{e['s1']}").json()
+    assert "text" in full and subsetted not in (full["meta"].get("tag") or [])
