@@ -31,7 +31,8 @@ def _case(r) -> str:
         ex = "".join(f"<pre>{escape(e.text())}</pre>" for e in s.exchanges)
         err = f"<p><b>error:</b> {escape(s.error)}</p>" if s.error else ""
         steps.append(f"<h4>{'cleanup: ' if s.cleanup else ''}{escape(s.name)}</h4>{err}<ul>{items}</ul>{ex}")
-    return (f'<details class="case {r.status}" data-status="{r.status}" data-suite="{escape(c.suite)}" id="{escape(c.id)}">'
+    return (f'<details class="case {r.status}" data-status="{r.status}" data-suite="{escape(c.suite)}" id="{escape(c.id)}"'
+            f'{" open" if r.status in ("failed", "error") else ""}>'
             f'<summary><span class="badge">{r.status.upper()}</span> {escape(c.suite)} · <code>{escape(c.id)}</code> — '
             f'{escape(c.title)}</summary><div class="body">'
             f'<p><b>Requirement:</b> {escape(c.requirement.cite())}</p>'
