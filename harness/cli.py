@@ -114,6 +114,195 @@ def version() -> None:
         typer.echo(f"  {v:<13} {d.fhir_version:<16} {d.label}")
 
 
+# --- test engine: `run` and `cases` (issue #4) ------------------------------------------------------
+
+EXIT_FAILED, EXIT_UNREACHABLE = 1, 3
+
+
+def _parse_headers(values: list[str]) -> dict:
+    out = {}
+    for h in values:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            typer.echo(f"error: --header {h!r} is not 'Name: value'", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _load_or_exit(cases_dir, suite, case, tag):
+    from harness.engine.loader import CaseErrors, load_cases
+
+    try:
+        return load_cases(cases_dir, suites=suite, case_ids=case, tags=tag)
+    except CaseErrors as e:
+        for err in e.errors:
+            typer.echo(f"error: {err}", err=True)
+        typer.echo(f"{len(e.errors)} problem(s) in the case files; the run did not start", err=True)
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def run(
+    server: Optional[str] = typer.Option(None, "--server", help="FHIR base URL (default: start the embedded reference server)."),
+    fhir_version: str = typer.Option("auto", "--fhir-version", help="auto (CapabilityStatement.fhirVersion), r4, r4b, r5."),
+    suite: List[str] = typer.Option([], "--suite", help="Run only these suites (repeatable)."),
+    tag: List[str] = typer.Option([], "--tag", help="Run only cases with one of these tags (repeatable)."),
+    case: List[str] = typer.Option([], "--case", help="Run only these case ids (repeatable)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="JUnit XML report (default REPORTS-DIR/junit.xml)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="JSON results (default REPORTS-DIR/results.json)."),
+    testreport: Optional[Path] = typer.Option(None, "--testreport", help="FHIR TestReport (default REPORTS-DIR/testreport.json)."),
+    html: Optional[Path] = typer.Option(None, "--html", help="HTML report (default REPORTS-DIR/report.html)."),
+    reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Where reports go by default."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="FHIR_TOKEN", show_envvar=True,
+                                        help="Bearer token (never written to any report)."),
+    header: List[str] = typer.Option([], "--header", help="Extra request header 'Name: value' (repeatable)."),
+    secret_header: List[str] = typer.Option([], "--secret-header",
+                                            help="Extra request header whose value is redacted everywhere (repeatable)."),
+    deadline: float = typer.Option(1800.0, "--deadline", help="Overall run deadline, seconds."),
+    fail_on: str = typer.Option("error", "--fail-on",
+                                help="error, or warning: validation warnings in responses fail too."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Read timeout per request, seconds."),
+    workers: int = typer.Option(1, "--workers", min=1, max=32, help="Cases run concurrently."),
+    read_only: bool = typer.Option(False, "--read-only", help="Send only GET/HEAD and POST _search."),
+    no_cleanup: bool = typer.Option(False, "--no-cleanup", help="Keep what the run created."),
+    fault: List[str] = typer.Option([], "--fault", help="Fault of the embedded server (no --server only)."),
+    embedded_version: str = typer.Option("r5", "--embedded-version", help="FHIR version of the embedded server."),
+    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="One line per case."),
+) -> None:
+    """Run the conformance cases against a FHIR server and write the reports."""
+    import contextlib
+    from urllib.parse import urlsplit
+
+    from harness.engine.session import RunOptions, execute
+    from harness.reports.console import Console
+    from harness.reports.registry import FORMATS, FileReport
+
+    headers = _parse_headers(header)
+    secrets = _parse_headers(secret_header)
+    headers.update(secrets)
+    if fail_on not in ("error", "warning"):
+        typer.echo(f"error: --fail-on {fail_on!r}: use error or warning", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if fhir_version not in ("auto", "r4", "r4b", "r5"):
+        typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use auto, r4, r4b or r5", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if server is not None:
+        u = urlsplit(server)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            typer.echo(f"error: --server {server!r} is not an http(s) URL", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        if fault:
+            typer.echo("error: --fault applies to the embedded server only (no --server)", err=True)
+            raise typer.Exit(EXIT_USAGE)
+    cases = _load_or_exit(cases_dir, suite, case, tag)
+    if not cases:
+        typer.echo("error: no case matches the selection", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    paths = {"junit": junit, "json": json_out, "testreport": testreport, "html": html}
+    subscribers = [Console(verbose=verbose)] + [
+        FileReport(name, paths[name] or reports_dir / FORMATS[name][1]) for name in FORMATS]
+    if server is None:
+        try:
+            from harness.server import faults as faults_mod
+            from harness.server.embedded import running
+        except ImportError:
+            typer.echo("error: the embedded reference server is not available; pass --server URL", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        known = getattr(faults_mod, "FAULTS", {})
+        bad = [f for f in fault if f not in known]
+        if bad:
+            typer.echo(f"error: unknown fault(s) {', '.join(bad)}; known: {', '.join(known)}", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        server_cm = running(version=embedded_version, faults=tuple(fault))
+    else:
+        server_cm = contextlib.nullcontext(server)
+    with server_cm as base:
+        opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
+                          secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
+                          workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
+                          fail_on=fail_on)
+        try:
+            result, code = execute(cases, opts, subscribers)
+        except KeyboardInterrupt:
+            typer.echo("interrupted: reports written, what the run created deleted", err=True)
+            raise typer.Exit(130)
+    for s in subscribers[1:]:
+        if s.written:
+            typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
+        elif s.error:
+            typer.echo(f"error: {s.fmt} report: {s.error}", err=True)
+            code = code or EXIT_USAGE
+    raise typer.Exit(code)
+
+
+@app.command("cases")
+def list_cases(
+    suite: List[str] = typer.Option([], "--suite", help="Only these suites."),
+    tag: List[str] = typer.Option([], "--tag", help="Only cases with one of these tags."),
+    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+) -> None:
+    """List the test cases: id, suite, versions, tags, title and requirement."""
+    import json as _json
+
+    cases = _load_or_exit(cases_dir, suite, [], tag)
+    if fmt == "json":
+        sys.stdout.write(_json.dumps([{"id": c.id, "suite": c.suite, "title": c.title, "versions": list(c.versions),
+                                       "tags": list(c.tags), "requirement": c.requirement.cite(),
+                                       "file": f"{c.file}:{c.line}"} for c in cases], indent=2) + "\n")
+        raise typer.Exit(EXIT_OK)
+    for c in cases:
+        typer.echo(f"{c.id:<48} {c.suite:<14} {','.join(c.versions):<10} {','.join(c.tags)}")
+        typer.echo(f"    {c.title}")
+        typer.echo(f"    {c.requirement.cite()}")
+    typer.echo(f"{len(cases)} case(s)")
+
+
+app.command("list", hidden=True)(list_cases)
+
+# --- end of test engine block --------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    fhir_version: str = typer.Option("r5", "--fhir-version", help="r4 or r5."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8080, "--port", help="TCP port (0: any free port)."),
+    db: Optional[str] = typer.Option(None, "--db", help="SQLite file (kept across restarts); default: in memory."),
+    fault: List[str] = typer.Option([], "--fault", help="Inject a non-conformance (repeatable); see --list-faults."),
+    list_faults: bool = typer.Option(False, "--list-faults", help="Print the fault catalog and exit."),
+    validator_only: bool = typer.Option(False, "--validator-only",
+                                        help="Serve only the validator: POST /$validate, POST /{type}/$validate, page at /."),
+    max_body: int = typer.Option(10 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
+) -> None:
+    """Run the reference FHIR imaging server (with optional faults) or the validator service."""
+    from harness.server.faults import FAULTS
+
+    if list_faults:
+        for name, text in FAULTS.items():
+            typer.echo(f"{name:<24} {text}")
+        raise typer.Exit(EXIT_OK)
+    unknown = [f for f in fault if f not in FAULTS]
+    if unknown:
+        typer.echo(f"error: unknown --fault {', '.join(unknown)}; see --list-faults", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if fhir_version not in ("r4", "r5"):
+        typer.echo(f"error: the reference server speaks r4 or r5, not {fhir_version!r}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    import uvicorn
+
+    from harness.server.app import create_app, create_validator_app
+
+    application = (create_validator_app(max_body) if validator_only
+                   else create_app(fhir_version, db, fault, max_body=max_body))
+    what = "validator service" if validator_only else f"FHIR {fhir_version} server" + (
+        f" with faults {', '.join(fault)}" if fault else "")
+    typer.echo(f"imaging-harness {what} on http://{host}:{port}", err=True)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
 def main() -> None:
     try:
         app()

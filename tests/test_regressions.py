@@ -113,3 +113,7 @@ def test_resolve_returns_typed_resources_for_oftype():
                 "participant": [{"member": {"reference": "#m1"}, "onBehalfOf": {"reference": "Organization/o"}}]}
     assert ("invariant.ctm-1", "CareTeam.participant[0]") not in rules(team("Practitioner"))
     assert ("invariant.ctm-1", "CareTeam.participant[0]") in rules(team("Patient"))
+
+
+def test_contained_that_is_not_an_array_does_not_crash_the_invariants():
+    assert rules({"resourceType": "ImagingSelection", "status": "available", "contained": True})

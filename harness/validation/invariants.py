@@ -17,7 +17,8 @@ from harness.validation.structure import Pending
 
 
 def _contained(v: dict) -> list[dict]:
-    return [r for r in v.get("contained") or () if isinstance(r, dict)]
+    contained = v.get("contained")
+    return [r for r in contained if isinstance(r, dict)] if isinstance(contained, list) else []
 
 
 def _dom2(v: dict, refs=None) -> bool:

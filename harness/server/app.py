@@ -1,0 +1,179 @@
+"""The ASGI application (Starlette): HTTP in, `FhirServer.handle` or the validator service, HTTP out.
+
+This module owns content negotiation, body limits, JSON serialisation and the faults that act on
+the HTTP layer; it answers every failure with an OperationOutcome and never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Iterable
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from harness.server.faults import Faults
+from harness.server.interactions import FhirServer, Req, Resp
+from harness.server.outcome import FhirError
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir", "text/json")
+FORMAT_OK = ("json", "application/json", "application/fhir+json", "application/json+fhir")
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+log = logging.getLogger("harness.server")
+
+
+def _media(value: str) -> str:
+    return value.split(";", 1)[0].strip().lower()
+
+
+def _negotiate(request: Request) -> None:
+    fmt = request.query_params.get("_format")
+    if fmt is not None and fmt not in FORMAT_OK and _media(fmt) not in FORMAT_OK:
+        raise FhirError(406, f"_format={fmt} is not supported: this server speaks FHIR JSON only",
+                        code="not-supported")
+    accept = request.headers.get("accept")
+    if accept and fmt is None:
+        kinds = [_media(a) for a in accept.split(",")]
+        if not any(k in JSON_TYPES or k in ("*/*", "application/*") or k.endswith("+json") for k in kinds):
+            raise FhirError(406, f"cannot answer Accept: {accept} (FHIR JSON only)", code="not-supported")
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise FhirError(413, f"request body larger than {limit} bytes", code="too-long")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise FhirError(413, f"request body larger than {limit} bytes", code="too-long")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_content_type(request: Request, segments: list[str], body: bytes) -> None:
+    if not body:
+        return
+    media = _media(request.headers.get("content-type", ""))
+    if segments and segments[-1] == "_search" and media == "application/x-www-form-urlencoded":
+        return
+    if media not in JSON_TYPES:
+        raise FhirError(415, f"Content-Type {media or '(none)'} is not supported: send application/fhir+json",
+                        code="not-supported")
+
+
+def _render(resp: Resp, faults: Faults, pretty: bool) -> Response:
+    headers = dict(resp.headers)
+    if resp.body is None:
+        return Response(status_code=resp.status, headers=headers)
+    data = orjson.dumps(resp.body, option=orjson.OPT_INDENT_2 if pretty else 0)
+    if resp.search and "malformed-json" in faults:
+        data = data[: max(len(data) - 2, 1)]
+    media = "text/plain; charset=utf-8" if "wrong-content-type" in faults else FHIR_JSON
+    return Response(data, status_code=resp.status, headers=headers, media_type=media)
+
+
+def _error_response(e: FhirError, faults: Faults) -> Response:
+    return _render(Resp(e.status, e.body, e.headers), faults, False)
+
+
+def create_app(version: str, db: str | None = None, faults: Iterable[str] = (),
+               max_body: int = DEFAULT_MAX_BODY) -> Starlette:
+    """The reference FHIR server for `version` (r4 or r5), SQLite at `db` (else in memory)."""
+    if version not in ("r4", "r5"):
+        raise ValueError(f"the reference server speaks r4 or r5, not {version!r}")
+    active = Faults(faults)
+    server = FhirServer(version, db, active)
+
+    async def endpoint(request: Request) -> Response:
+        if "slow-responses" in active:
+            await asyncio.sleep(0.5)
+        try:
+            segments = [s for s in request.url.path.split("/") if s]
+            _negotiate(request)
+            body = await _body(request, max_body)
+            _check_content_type(request, segments, body)
+            base = str(request.base_url).rstrip("/")
+            req = Req(request.method, segments, list(request.query_params.multi_items()),
+                      {k.lower(): v for k, v in request.headers.items()}, base, body)
+            if request.method == "GET" and not segments and not request.query_params:
+                return HTMLResponse(VALIDATOR_PAGE)
+            resp = await run_in_threadpool(server.handle, req)
+        except FhirError as e:
+            return _error_response(e, active)
+        except Exception:  # never a traceback to the client
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            return _error_response(FhirError(500, "internal server error"), active)
+        pretty = request.query_params.get("_pretty") == "true"
+        return _render(resp, active, pretty)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        server.close()
+
+    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)], lifespan=lifespan)
+    app.state.server = server
+    return app
+
+
+def create_validator_app(max_body: int = DEFAULT_MAX_BODY, version: str | None = None) -> Starlette:
+    """The validator service alone: POST /$validate and /{type}/$validate, and a page at /."""
+    from harness.server.validate import operation
+
+    async def endpoint(request: Request) -> Response:
+        segments = [s for s in request.url.path.split("/") if s]
+        try:
+            if request.method == "GET" and not segments:
+                return HTMLResponse(VALIDATOR_PAGE)
+            if not segments or segments[-1] != "$validate" or len(segments) > 2:
+                raise FhirError(404, "the validator service answers POST /$validate and POST /{type}/$validate")
+            if request.method != "POST":
+                raise FhirError(405, "$validate is POST only")
+            _negotiate(request)
+            body = await _body(request, max_body)
+            _check_content_type(request, segments, body)
+            req = Req("POST", segments, list(request.query_params.multi_items()),
+                      {k.lower(): v for k, v in request.headers.items()}, str(request.base_url).rstrip("/"), body)
+            resp = await run_in_threadpool(operation, req, segments[0] if len(segments) == 2 else None, version)
+        except FhirError as e:
+            return _error_response(e, Faults())
+        except Exception:
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            return _error_response(FhirError(500, "internal server error"), Faults())
+        return _render(resp, Faults(), False)
+
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)])
+
+
+VALIDATOR_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>imaging-harness validator</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:60em}textarea{width:100%;height:20em;font-family:monospace}
+pre{background:#f4f4f4;padding:1em;white-space:pre-wrap}</style></head>
+<body><h1>imaging-harness validator</h1>
+<p>Paste a FHIR JSON resource or Bundle and press Validate. The result is an OperationOutcome from
+<code>POST /$validate</code>.</p>
+<label>FHIR version <select id="v"><option value="">(by resource type, else r5)</option>
+<option>r4</option><option>r4b</option><option>r5</option><option>stu3</option><option>stu3-ballot</option>
+<option>r5-snapshot1</option><option>r6-ballot2</option></select></label>
+<textarea id="res" spellcheck="false"></textarea><br><button id="go">Validate</button>
+<pre id="out"></pre>
+<script>
+document.getElementById('go').onclick = async function () {
+  var v = document.getElementById('v').value;
+  var r = await fetch('$validate' + (v ? '?fhirVersion=' + encodeURIComponent(v) : ''), {method: 'POST',
+    headers: {'Content-Type': 'application/fhir+json'}, body: document.getElementById('res').value});
+  var text = await r.text();
+  try { text = JSON.stringify(JSON.parse(text), null, 2); } catch (e) {}
+  document.getElementById('out').textContent = r.status + '\\n' + text;
+};
+</script></body></html>
+"""

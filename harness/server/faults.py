@@ -1,0 +1,61 @@
+"""Fault injection: each fault makes the server deliberately non-conformant in one observable way.
+
+Every fault is a switch consulted at exactly one point in the server code (grep for its name).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+#: name -> the non-conformance it injects
+FAULTS: dict[str, str] = {
+    "accept-invalid": "stores resources that fail validation (bindings, cardinality) instead of 422",
+    "drop-single-series": "returned ImagingSelections list an extra instance from another series "
+                          "(instances span two series)",
+    "ignore-modifier-not": "token :not is ignored: code:not=x returns the resources with code x",
+    "ignore-unknown-strict": "Prefer: handling=strict is ignored: an unknown search parameter is "
+                             "dropped instead of 400",
+    "wrong-total": "searchset Bundle.total is one more than the number of matches",
+    "drop-last-page": "the page before the last has no next link, so the last page is unreachable",
+    "broken-paging": "next links point back at the current page (a paging loop)",
+    "duplicate-across-pages": "every page after the first starts with the last entry of the page before",
+    "no-location-header": "create (201) answers without a Location header",
+    "wrong-content-type": "responses are labelled text/plain instead of application/fhir+json",
+    "ignore-include": "_include and _revinclude are ignored (no included entries)",
+    "date-precision": "date search compares the raw strings: no precision ranges, prefixes compare text",
+    "no-etag": "responses carry no ETag header",
+    "delete-not-gone": "read after delete returns 200 with the last version instead of 410",
+    "capability-lies": "the CapabilityStatement claims a search parameter (_text) that is not implemented",
+    "token-ignores-system": "token search system|code matches on the code alone",
+    "date-prefix-off-by-one": "date prefixes gt/lt/sa/eb include the boundary (behave as ge/le)",
+    "reference-type-ignored": "reference search Type/id matches on the id alone, whatever the type",
+    "sort-reversed": "_sort order is reversed",
+    "status-500-on-search": "every search answers 500 with an OperationOutcome",
+    "malformed-json": "search responses are not valid JSON (truncated body)",
+    "slow-responses": "every response is delayed by 0.5 s",
+}
+
+
+class UnknownFault(ValueError):
+    pass
+
+
+class Faults:
+    """The set of active faults; `"name" in faults` is the switch."""
+
+    def __init__(self, names: Iterable[str] = ()):
+        names = tuple(names)
+        unknown = [n for n in names if n not in FAULTS]
+        if unknown:
+            raise UnknownFault(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+        self.active = frozenset(names)
+
+    def __contains__(self, name: str) -> bool:
+        assert name in FAULTS, name  # a typo in the server code must not silently disable a fault
+        return name in self.active
+
+    def __iter__(self):
+        return iter(sorted(self.active))
+
+    def __bool__(self) -> bool:
+        return bool(self.active)

@@ -1,0 +1,74 @@
+"""The $validate operation: a resource, a Bundle or a Parameters(resource) in, an OperationOutcome out.
+
+200 for a completed validation whether or not the resource is valid; 400 when the body is not JSON
+or not a resource, or nests deeper than MAX_DEPTH.
+"""
+
+from __future__ import annotations
+
+from harness import definitions
+from harness.server.outcome import FhirError
+from harness.validation.issues import Result
+from harness.validation.sources import results_for_value
+from harness.reports.validation import outcome as result_outcome
+
+MAX_DEPTH = 100
+
+
+def depth(value, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth of a parsed JSON value (iterative; stops counting past the limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values() if isinstance(x, (dict, list)))
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
+    return deepest
+
+
+def _resource_of(value: dict) -> dict:
+    if value.get("resourceType") == "Parameters":
+        for p in value.get("parameter") or ():
+            if isinstance(p, dict) and p.get("name") == "resource" and isinstance(p.get("resource"), dict):
+                return p["resource"]
+        raise FhirError(400, "Parameters without a 'resource' parameter", code="required")
+    return value
+
+
+def combined_outcome(results: list[Result]) -> dict:
+    """One OperationOutcome for a resource and (for a Bundle) its entries, entry locations prefixed."""
+    issues = []
+    for r in results:
+        oo = result_outcome(r)
+        prefix = None
+        if "#entry[" in r.source:
+            prefix = "Bundle" + "".join(f".entry[{part.split(']')[0]}].resource"
+                                        for part in r.source.split("#entry[")[1:])
+        for issue in oo["issue"]:
+            if issue.get("code") == "informational" and not r.issues:
+                continue
+            if prefix and issue.get("expression"):
+                issue["expression"] = [prefix + e[e.index("."):] if "." in e else prefix
+                                       for e in issue["expression"]]
+            issues.append(issue)
+    if not issues:
+        issues = [{"severity": "information", "code": "informational", "diagnostics": "no issues found",
+                   "details": {"text": "no issues found"}}]
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def operation(req, rtype: str | None, version: str | None):
+    from harness.server.interactions import Resp
+    value = req.json()  # refuses bodies nested deeper than MAX_DEPTH
+    requested = dict(req.query).get("fhirVersion") or version
+    if requested is not None and requested not in definitions.VERSIONS:
+        raise FhirError(400, f"unknown fhirVersion {requested!r}; use one of {', '.join(definitions.VERSIONS)}")
+    resource = _resource_of(value)
+    if rtype is not None and resource.get("resourceType") != rtype:
+        raise FhirError(400, f"$validate on {rtype} got a {resource.get('resourceType')!r}")
+    results = list(results_for_value(resource, req.duplicates, "$validate", requested))
+    return Resp(200, combined_outcome(results))

@@ -1,0 +1,92 @@
+"""Batch and transaction Bundles: urn:uuid resolution, reference rewriting, all-or-nothing."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from harness.server.embedded import running
+from tests.server.data import FHIR_JSON, TIMEOUT, fixture, get, ids, patient, selection, study
+
+
+@pytest.fixture(scope="module")
+def base():
+    with running("r5") as url:
+        yield url
+
+
+def post(base, bundle):
+    return requests.post(base, json=bundle, headers=FHIR_JSON, timeout=TIMEOUT)
+
+
+def test_the_fixture_transaction_resolves_urn_uuids(base):
+    bundle = fixture("r5", "bundle-transaction-ct-chest.json")
+    r = post(base, bundle)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["type"] == "transaction-response" and len(out["entry"]) == len(bundle["entry"])
+    assert all(e["response"]["status"].startswith(("200", "201")) for e in out["entry"])
+    by_type = {e["resource"]["resourceType"]: e["resource"] for e in out["entry"]}
+    pid = by_type["Patient"]["id"]
+    assert by_type["ImagingStudy"]["subject"]["reference"] == f"Patient/{pid}"
+    stored = get(f"{base}/ImagingStudy/{by_type['ImagingStudy']['id']}").json()
+    assert not any("urn:uuid" in str(v) for v in stored.values())
+    assert ids(get(f"{base}/ImagingStudy", subject=f"Patient/{pid}").json()) == {by_type["ImagingStudy"]["id"]}
+
+
+def _txn(*entries):
+    return {"resourceType": "Bundle", "type": "transaction", "entry": list(entries)}
+
+
+def test_transaction_is_all_or_nothing(base):
+    bad = selection("urn:uuid:00000000-0000-4000-8000-000000000001")
+    bad["status"] = "bogus"
+    bundle = _txn(
+        {"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000001", "resource": patient(family="Rollback"),
+         "request": {"method": "POST", "url": "Patient"}},
+        {"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000002", "resource": bad,
+         "request": {"method": "POST", "url": "ImagingSelection"}})
+    r = post(base, bundle)
+    assert r.status_code == 422 and r.json()["resourceType"] == "OperationOutcome"
+    assert "entry[1]" in r.json()["issue"][0]["diagnostics"]
+    assert ids(get(f"{base}/Patient", family="Rollback").json()) == set()
+
+
+def test_transaction_order_put_with_urn_and_conditional_create(base):
+    s = study("r5", "urn:uuid:00000000-0000-4000-8000-00000000000a")
+    bundle = _txn(
+        {"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000bb", "resource": s,
+         "request": {"method": "POST", "url": "ImagingStudy"}},
+        {"fullUrl": "urn:uuid:00000000-0000-4000-8000-00000000000a", "resource": patient("pat-put", mrn="P-1"),
+         "request": {"method": "PUT", "url": "Patient/pat-put"}})
+    r = post(base, bundle)
+    assert r.status_code == 200, r.text
+    assert r.json()["entry"][0]["resource"]["subject"]["reference"] == "Patient/pat-put"
+    cond = _txn({"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000cc", "resource": patient(mrn="P-1"),
+                 "request": {"method": "POST", "url": "Patient",
+                             "ifNoneExist": "identifier=http://hospital.example.org/mrn|P-1"}})
+    r = post(base, cond)
+    assert r.status_code == 200 and r.json()["entry"][0]["response"]["status"].startswith("200")
+    assert r.json()["entry"][0]["resource"]["id"] == "pat-put"
+
+
+def test_batch_entries_are_independent(base):
+    bad = patient()
+    bad["gender"] = "bogus"
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": patient(family="Batchy"), "request": {"method": "POST", "url": "Patient"}},
+        {"resource": bad, "request": {"method": "POST", "url": "Patient"}},
+        {"request": {"method": "GET", "url": "Patient?family=Batchy"}},
+        {"request": {"method": "GET", "url": "Patient/nope"}}]}
+    r = post(base, bundle)
+    assert r.status_code == 200
+    statuses = [e["response"]["status"][:3] for e in r.json()["entry"]]
+    assert statuses == ["201", "422", "200", "404"]
+    assert r.json()["entry"][1]["response"]["outcome"]["resourceType"] == "OperationOutcome"
+    assert r.json()["entry"][2]["resource"]["total"] == 1
+
+
+def test_bad_bundles_are_400(base):
+    assert post(base, {"resourceType": "Bundle", "type": "collection"}).status_code == 400
+    assert post(base, _txn({"resource": patient()})).status_code == 400
+    assert post(base, patient()).status_code == 400
