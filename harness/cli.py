@@ -196,10 +196,22 @@ def run(
         if fault:
             typer.echo("error: --fault applies to the embedded server only (no --server)", err=True)
             raise typer.Exit(EXIT_USAGE)
-    cases = _load_or_exit(cases_dir, suite, case, tag)
-    if not cases:
+    from harness.engine.oracle_suite import SUITE as ORACLE_SUITE
+
+    # the search-oracle suite is generated at run time from the loaded dataset, so its case ids are
+    # data-dependent: --case selects them by id or id prefix (e.g. search-oracle.ImagingStudy.started)
+    oracle_ids = [c for c in case if c.startswith(ORACLE_SUITE)]
+    file_ids = [c for c in case if not c.startswith(ORACLE_SUITE)]
+    oracle = (not suite or ORACLE_SUITE in suite) and (not case or bool(oracle_ids))
+    file_suites = [x for x in suite if x != ORACLE_SUITE]
+    cases = [] if (suite and not file_suites) or (case and not file_ids) else _load_or_exit(cases_dir, file_suites, file_ids, tag)
+    if not cases and not oracle:
         typer.echo("error: no case matches the selection", err=True)
         raise typer.Exit(EXIT_USAGE)
+
+    def oracle_filter(c) -> bool:
+        return ((not oracle_ids or any(c.id == i or c.id.startswith(i + ".") for i in oracle_ids))
+                and (not tag or bool(set(tag) & set(c.tags))))
     paths = {"junit": junit, "json": json_out, "testreport": testreport, "html": html}
     subscribers = [Console(verbose=verbose)] + [
         FileReport(name, paths[name] or reports_dir / FORMATS[name][1]) for name in FORMATS]
@@ -222,7 +234,7 @@ def run(
         opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
                           secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
                           workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
-                          fail_on=fail_on)
+                          fail_on=fail_on, oracle=oracle, oracle_filter=oracle_filter)
         try:
             result, code = execute(cases, opts, subscribers)
         except KeyboardInterrupt:

@@ -252,8 +252,20 @@ def _single_series(value, resp, body, ctx):
                           f"{len(sels)} selection(s): instances of one series of the study they derive from")
 
 
+def _search_oracle(value, resp, body, ctx):
+    """The oracle's exact expected set (harness.engine.oracle_suite.OracleCheck) against the ids
+    returned; every ImagingSelection a search returns must also keep to the single-series rule."""
+    ok, msg = value.judge(body)
+    if ok and any(r.get("resourceType") == "ImagingSelection" for _, r, _ in resources_of(body)):
+        ss_ok, ss_msg = _single_series(True, resp, body, ctx)
+        if not ss_ok:
+            return False, f"single-series: {ss_msg}"
+    return ok, msg
+
+
 CHECKS = {
     "singleSeries": _single_series,
+    "searchOracle": _search_oracle,
     "status": _status, "header": _header, "resourceType": _resource_type,
     "bundleContains": _bundle_contains, "bundleNotContains": _bundle_not_contains,
     "bundleTotal": _bundle_total, "matchCount": _match_count, "fhirpath": _fhirpath,

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from harness.engine.model import Requires
 
 VERSION_PREFIX = (("4.0", "r4"), ("4.3", "r4b"), ("5.0", "r5"), ("4.1", "r4b"))
+#: how a server states which modifiers a search parameter supports (the reference server uses it;
+#: the core CapabilityStatement has no element for it)
+MODIFIER_EXT = "urn:imaging-harness:search-modifier"
 
 
 def version_name(fhir_version: str | None) -> str | None:
@@ -39,6 +42,9 @@ class Capabilities:
                     "interactions": {i.get("code") for i in r.get("interaction") or [] if isinstance(i, dict)},
                     "searchParams": {p.get("name") for p in r.get("searchParam") or [] if isinstance(p, dict)},
                     "operations": {o.get("name") for o in r.get("operation") or [] if isinstance(o, dict)},
+                    "modifiers": {p.get("name"): {e.get("valueCode") for e in p.get("extension") or []
+                                                  if isinstance(e, dict) and e.get("url") == MODIFIER_EXT}
+                                  for p in r.get("searchParam") or [] if isinstance(p, dict)},
                 }
         sw = cs.get("software") if isinstance(cs.get("software"), dict) else {}
         return cls(cs.get("fhirVersion"), " ".join(filter(None, [sw.get("name"), sw.get("version")])) or None,

@@ -37,6 +37,8 @@ class RunOptions:
     deadline_s: float = 1800.0
     max_bytes: int = 20 * 1024 * 1024
     fail_on: str = "error"  # or "warning": validation warnings in server responses fail `valid`
+    oracle: bool = False  # generate the search-oracle suite from the loaded dataset
+    oracle_filter: object = None  # (case) -> bool: the --tag / --case selection for generated cases
 
 
 def _now() -> str:
@@ -139,9 +141,9 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         loaded = fx.Loaded()
         dataset_names = set(fx.dataset(version))
         needing = [c for c in runnable if c.referenced_fixtures() & dataset_names]
-        reason = _no_load_reason(caps, version, opts.read_only) if needing else None
+        reason = _no_load_reason(caps, version, opts.read_only) if needing or opts.oracle else None
         load_problem = None
-        if needing and reason is None:
+        if (needing or opts.oracle) and reason is None:
             try:
                 loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.add)
                 result.fixtures_via = loaded.via
@@ -153,6 +155,16 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
             r = CaseResult(c, SKIPPED if reason else ERROR, reason or load_problem)
             bus.emit(CaseFinished(r))
             result.cases.append(r)
+        if opts.oracle:
+            generated = _oracle_cases(client, loaded, caps, version, run_id, reason or load_problem, opts)
+            cases = list(cases) + [c for c, _ in generated]
+            for c, why in generated:
+                if why:
+                    r = CaseResult(c, SKIPPED, why)
+                    bus.emit(CaseFinished(r))
+                    result.cases.append(r)
+                else:
+                    runnable.append(c)
         ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
                          server_resolver=lambda: _server_resolver(client, run_id), deadline=t0 + opts.deadline_s,
                          builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
@@ -164,7 +176,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
                 result.cases += list(pool.map(lambda c: run_case(c, ctx), runnable))
         else:
             result.cases += [run_case(c, ctx) for c in runnable]
-        order = {c.id: i for i, c in enumerate(cases)}
+        order = {c.id: i for i, c in enumerate(cases)}  # generated cases were appended to cases
         result.cases.sort(key=lambda r: order.get(r.case.id, 0))
         exit_code = EXIT_FAILED if any(r.status in ("failed", "error") for r in result.cases) else EXIT_PASSED
         return result, exit_code
@@ -185,6 +197,18 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         bus.emit(RunFinished(result))
         if bus.problems:
             result.cleanup_problems += [f"report: {p}" for p in bus.problems]
+
+
+def _oracle_cases(client, loaded, caps, version, run_id, problem, opts) -> list[tuple[Case, str | None]]:
+    """The search-oracle cases with the reason each is skipped (None: run it)."""
+    from harness.engine.oracle_suite import cases as oracle_cases
+
+    if problem:  # no dataset on the server: there is nothing the oracle can compute against
+        return []
+    generated = [c for c in oracle_cases(client, loaded, caps, version, run_id)
+                 if opts.oracle_filter is None or opts.oracle_filter(c)]
+    runnable, skipped = plan(generated, caps, version, opts.read_only)
+    return [(c, None) for c in runnable] + [(r.case, r.message) for r in skipped]
 
 
 def _no_load_reason(caps: Capabilities, version: str, read_only: bool) -> str | None:

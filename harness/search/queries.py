@@ -15,6 +15,7 @@ from harness.search.params import params_for
 from harness.search.values import references, strings, tokens
 
 NOTHING = "no-such-value-7f3c"
+OTHER_SYSTEM = "urn:imaging-harness:no-such-system"
 SKIP = {"_text", "_content", "_query", "_filter", "_list", "_has", "_type", "_in", "_language"}
 
 
@@ -79,6 +80,8 @@ def generate(oracle: Oracle, rtype: str, scope: tuple[tuple[str, str], ...] = ()
             if system:
                 add(name, "system|code", [(name, f"{system}|{code}")])
                 add(name, "system|", [(name, f"{system}|")])
+                add(name, "other-system|code", [(name, f"{OTHER_SYSTEM}|{code}")])
+                add(name, "|code-with-system", [(name, f"|{code}")])
             else:
                 add(name, "|code", [(name, f"|{code}")])
             add(name, "not", [(f"{name}:not", code)], "not")
@@ -95,6 +98,9 @@ def generate(oracle: Oracle, rtype: str, scope: tuple[tuple[str, str], ...] = ()
             t, i = type_and_id(ref)
             add(name, "type/id", [(name, f"{t}/{i}")])
             add(name, "id", [(name, i)])
+            wrong = next((x for x in p.targets if x != t), "Group" if t != "Group" else "Device")
+            add(name, "other-type/id", [(name, f"{wrong}/{i}")])
+            add(name, "type-modifier", [(f"{name}:{t}", i)], t)
             if oracle.base_url:
                 add(name, "absolute", [(name, f"{oracle.base_url.rstrip('/')}/{t}/{i}")])
             target = oracle._pool.by_key.get((t, i))

@@ -1,0 +1,201 @@
+"""The search-oracle suite: cases generated at run time from the version's SearchParameters and the
+dataset as the server stored it, each checked against the oracle's exact expected set (issue #6).
+
+After the dataset is loaded, every loaded resource is read back (the server's ids, references and
+meta), the oracle chooses queries from those values (harness.search.queries) and computes each
+expected result; every query becomes an ordinary Case, so planning (skips for parameters the server
+does not claim), running, paging and all reports work as for the hand-written suites.
+"""
+
+from __future__ import annotations
+
+from harness import definitions
+from harness.engine import fixtures as fx
+from harness.engine.capabilities import Capabilities
+from harness.engine.http import Client, TransportError
+from harness.engine.model import Assertion, Case, Request, Requirement, Requires, Step
+from harness.search import Expectation, Oracle, generate
+from harness.search.params import params_for
+
+SUITE = "search-oracle"
+TYPES = ("ImagingStudy", "ImagingSelection")
+
+
+class OracleCheck:
+    """The value of a searchOracle assertion: what to compare and how to explain a difference."""
+
+    def __init__(self, rtype: str, expectation: Expectation, oracle: Oracle, query: list[tuple[str, str]],
+                 extra: dict | None = None):
+        self.rtype, self.expectation, self.oracle, self.query = rtype, expectation, oracle, query
+        self.extra = extra or {}  # include / revinclude / count / sort / paging checks
+
+    def __repr__(self) -> str:  # shown in transcripts
+        return f"oracle({self.rtype}: {len(self.expectation.must)} must, {len(self.expectation.may)} may)"
+
+    def judge(self, body) -> tuple[bool, str]:
+        if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+            return False, "the search did not answer with a Bundle"
+        if "count" in self.extra:
+            problem = self._extra(body, {})
+            return problem is None, problem or f"Bundle.total is {body.get('total')}, as expected"
+        returned: dict[str, dict] = {}
+        for e in body.get("entry") or []:
+            r = e.get("resource") if isinstance(e, dict) else None
+            mode = (e.get("search") or {}).get("mode") if isinstance(e.get("search"), dict) else None
+            if isinstance(r, dict) and r.get("resourceType") == self.rtype and mode in (None, "match"):
+                returned[str(r.get("id"))] = r
+        ids = [str(r.get("id")) for e in body.get("entry") or [] if isinstance(e, dict)
+               for r in [e.get("resource")] if isinstance(r, dict) and r.get("resourceType") == self.rtype]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            return False, f"{self.rtype} returned more than once (paging duplicates?): {', '.join(dup)}"
+        extra_problem = self._extra(body, returned)
+        if extra_problem:
+            return False, extra_problem
+        ours = {r["id"] for r in self.oracle.of_type(self.rtype)}
+        foreign = {i: r for i, r in returned.items() if i not in ours}
+        if foreign:  # pre-existing data: judged by the same query, never a false failure
+            judge = Oracle(self.oracle.version, self.oracle.resources + list(foreign.values()), self.oracle.base_url)
+            allowed = judge.expected(self.rtype, self.query).must
+            wrong_foreign = sorted(i for i in foreign if i not in allowed)
+        else:
+            wrong_foreign = []
+        status, missing, unexpected = self.expectation.verdict(set(returned) & ours)
+        if status == "erratum":
+            return True, (f"ERRATUM {self.expectation.erratum}: the server follows the published expression "
+                          f"(documented spec error), not the corrected one; {len(returned)} returned")
+        if status == "pass" and not wrong_foreign:
+            note = f", {len(self.expectation.may)} depending on the server's time zone" if self.expectation.may else ""
+            return True, f"{len(set(returned) & ours)} of this run's resources returned, as expected{note}"
+        parts = []
+        if missing:
+            parts.append("expected but missing: " + "; ".join(self._explain(i) for i in sorted(missing)))
+        if unexpected:
+            parts.append("returned but not expected: " + "; ".join(self._explain(i) for i in sorted(unexpected)))
+        if wrong_foreign:
+            parts.append("returned resources from outside this run that do not match: " + ", ".join(wrong_foreign))
+        return False, " | ".join(parts)
+
+    def _extra(self, body: dict, returned: dict[str, dict]) -> str | None:
+        """The include / revinclude / count / sort parts of the check; None when they hold."""
+        x, must = self.extra, self.expectation.must
+        if "count" in x:
+            total = body.get("total")
+            return None if total == len(must) else f"_summary=count: total is {total!r}, expected {len(must)}"
+        if "include" in x or "revinclude" in x:
+            spec = x.get("include") or x.get("revinclude")
+            want = (self.oracle.included(self.rtype, must, spec) if "include" in x
+                    else self.oracle.revincluded(self.rtype, must, spec))
+            got = {(r.get("resourceType"), str(r.get("id"))) for e in body.get("entry") or [] if isinstance(e, dict)
+                   for r in [e.get("resource")] if isinstance(r, dict)
+                   and (e.get("search") or {}).get("mode") == "include"}
+            missing = sorted(f"{t}/{i}" for t, i in want - got)
+            return None if not missing else f"{'_include' if 'include' in x else '_revinclude'}={spec}: missing {', '.join(missing)}"
+        if "sort" in x:
+            name, desc = x["sort"]
+            keys = [self.oracle.sort_key(self.rtype, r, name, desc) for r in returned.values()]
+            keyed = [k for k in keys if k is not None]
+            if keyed != sorted(keyed, reverse=desc):
+                order = ", ".join(f"{i}" for i in returned)
+                return f"_sort={'-' if desc else ''}{name}: returned order {order} is not sorted by {name}"
+        return None
+
+    def _explain(self, rid: str) -> str:
+        vals = self.expectation.values.get(rid, {})
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in vals.items() if not k.startswith("_tag"))
+        return f"{self.rtype}/{rid} ({shown})"
+
+
+def _short(v) -> str:
+    s = repr(v)
+    return s if len(s) <= 160 else s[:157] + "..."
+
+
+def read_back(client: Client, loaded: fx.Loaded) -> list[dict]:
+    """The dataset as the server stored it (server ids, rewritten references, meta)."""
+    out = []
+    for ref in loaded.refs.values():
+        try:
+            r = client.request("GET", ref)
+        except TransportError:
+            continue
+        body = r.json()
+        if r.status == 200 and isinstance(body, dict):
+            out.append(body)
+    return out
+
+
+def cases(client: Client, loaded: fx.Loaded, caps: Capabilities, version: str, run_id: str) -> list[Case]:
+    resources = read_back(client, loaded)
+    oracle = Oracle(version, resources, client.base)
+    label = definitions.LABELS.get(version, version)
+    out = []
+    for rtype in TYPES:
+        claimed = caps.resources.get(rtype)
+        if claimed is None or not any(r.get("resourceType") == rtype for r in resources):
+            continue
+        scope = (("_tag", f"{fx.TAG_SYSTEM}|{run_id}"),) if "_tag" in claimed["searchParams"] else ()
+        modifiers = {k: set(v) for k, v in claimed.get("modifiers", {}).items()}
+        params = params_for(version, rtype)
+        for q, expectation in generate(oracle, rtype, scope, modifiers):
+            p = params[q.param]
+            erratum = f" Erratum {p.erratum}: published expression {p.published}." if p.erratum else ""
+            check = OracleCheck(rtype, expectation, oracle, list(q.params))
+            out.append(Case(
+                id=f"{SUITE}.{rtype}.{q.param}.{q.form}", suite=SUITE, title=f"{rtype}?{q.text}",
+                description=(f"Search {rtype} by {q.param} ({q.form}); the expected set is computed from the "
+                             f"parameter's expression over this run's dataset as stored on the server."),
+                requirement=Requirement(label, f"SearchParameter {p.code} ({p.url}); search.html#{p.type}",
+                                        f"expression {p.expression}, matched with the {p.type} rules of "
+                                        f"FHIR search.{erratum}"),
+                tags=("search", "oracle", rtype.lower()), versions=(version,),
+                requires=Requires(resource=rtype, interactions=("search-type",),
+                                  searchParams=tuple(sorted({q.param} | {k.split(":")[0].split(".")[0] for k, _ in scope}))),
+                fixtures=(), vars=(),
+                steps=(Step("search", Request("GET", rtype, query=tuple(q.params), followNext=True),
+                            asserts=(Assertion("searchOracle", check),)),),
+                cleanup=(), file="harness/search/queries.py", line=1))
+        out += _structural(oracle, rtype, scope, claimed, label, version)
+    return out
+
+
+INCLUDES = {"ImagingStudy": [("include", "ImagingStudy:subject"), ("include", "ImagingStudy:endpoint"),
+                             ("revinclude", "ImagingSelection:derived-from")],
+            "ImagingSelection": [("include", "ImagingSelection:derived-from"), ("include", "ImagingSelection:subject")]}
+SORT_BY = {"ImagingStudy": "started", "ImagingSelection": "issued"}
+
+
+def _structural(oracle: Oracle, rtype: str, scope: tuple, claimed: dict, label: str, version: str) -> list[Case]:
+    """Searches over all of this run's resources of the type: paging, count, sort, include, revinclude."""
+    base = list(scope)
+    everything = oracle.expected(rtype, base)
+    specs = [("paging", "_count=1, every next link followed: the same set, no duplicate",
+              base + [("_count", "1")], {}, "search.html#count: '_count … the number of results per page'"),
+             ("count", "_summary=count: Bundle.total is the number of matches", base + [("_summary", "count")],
+              {"count": True}, "search.html#summary: '_summary=count … return only the count, not the resources'")]
+    if SORT_BY.get(rtype) in claimed["searchParams"]:
+        for desc in (False, True):
+            name = SORT_BY[rtype]
+            specs.append((f"sort{'-desc' if desc else ''}", f"_sort={'-' if desc else ''}{name}",
+                          base + [("_sort", ("-" if desc else "") + name)], {"sort": (name, desc)},
+                          "search.html#sort: '_sort … the order … a - prefix for descending'"))
+    for kind, spec in INCLUDES.get(rtype, []):
+        source, name = spec.split(":")
+        if name not in params_for(version, source):
+            continue  # e.g. no ImagingSelection in R4
+        specs.append((f"{kind}.{spec.split(':')[1]}", f"_{kind}={spec}", base + [(f"_{kind}", spec)], {kind: spec},
+                      f"search.html#{kind}: the referenced resources are returned with search.mode include"))
+    out = []
+    for form, title, query, extra, words in specs:
+        check = OracleCheck(rtype, everything, oracle, query, extra)
+        out.append(Case(
+            id=f"{SUITE}.{rtype}.{form}", suite=SUITE, title=f"{rtype}?{'&'.join(k + '=' + v for k, v in query)}",
+            description=title, requirement=Requirement(label, words.split(":")[0], words),
+            tags=("search", "oracle", rtype.lower()), versions=(version,),
+            requires=Requires(resource=rtype, interactions=("search-type",),
+                              searchParams=tuple(sorted({k.split(":")[0] for k, _ in scope}))),
+            fixtures=(), vars=(),
+            steps=(Step("search", Request("GET", rtype, query=tuple(query), followNext=True),
+                        asserts=(Assertion("searchOracle", check),)),),
+            cleanup=(), file="harness/engine/oracle_suite.py", line=1))
+    return out
