@@ -93,7 +93,8 @@ class RunStarted:
     run_id: str
     server: str
     fhir_version: str | None
-    planned: int
+    planned: int  # cases from the case files
+    generated: bool = False  # the search-oracle suite follows once the dataset is loaded
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
                               if opts.fhir_version == "auto" else f"unknown FHIR version {version!r}")
             exit_code = EXIT_USAGE
             return result, exit_code
-        bus.emit(RunStarted(run_id, result.server, caps.fhir_version, len(cases)))
+        bus.emit(RunStarted(run_id, result.server, caps.fhir_version, len(cases), opts.oracle))
         runnable, skipped = plan(cases, caps, version, opts.read_only)
         for r in skipped:
             bus.emit(CaseFinished(r))

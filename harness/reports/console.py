@@ -23,7 +23,9 @@ class Console:
     def handle(self, event) -> None:
         if isinstance(event, RunStarted):
             self.planned = event.planned
-            self._w(f"imaging-harness: {event.planned} case(s) against {event.server} (FHIR {event.fhir_version})\n")
+            more = " + the search-oracle suite (generated once the dataset is loaded)" if event.generated else ""
+            self._w(f"imaging-harness: {event.planned} case(s){more} against {event.server} "
+                    f"(FHIR {event.fhir_version})\n")
         elif isinstance(event, CaseFinished):
             self.done += 1
             r = event.result
