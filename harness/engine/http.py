@@ -19,6 +19,9 @@ REDACTED = "***"
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 MAX_REDIRECTS = 5
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+RETRY_STATUSES = (429, 503)  # answered with Retry-After: the server asks to be asked again
+MAX_RETRIES = 2
+MAX_RETRY_AFTER = 10.0  # seconds; a longer wait is not honoured (the answer is reported as it is)
 
 
 class TransportError(Exception):
@@ -164,12 +167,18 @@ class Client:
         data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
         if isinstance(data, str):
             data = data.encode("utf-8")
-        start = time.monotonic()
-        try:
-            return self._send(method, url, hdrs, data, start)
-        except TransportError as e:
-            self._record(method, url, hdrs, data, None, {}, b"", start, str(e))
-            raise
+        for attempt in range(MAX_RETRIES + 1):
+            start = time.monotonic()
+            try:
+                resp = self._send(method, url, hdrs, data, start)
+            except TransportError as e:
+                self._record(method, url, hdrs, data, None, {}, b"", start, str(e))
+                raise
+            wait = _retry_after(resp) if method in ("GET", "HEAD") and resp.status in RETRY_STATUSES else None
+            if wait is None or attempt == MAX_RETRIES:
+                return resp
+            time.sleep(wait)  # idempotent read, bounded wait, bounded attempts
+        return resp
 
     def _send(self, method, url, hdrs, data, start) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
@@ -185,6 +194,9 @@ class Client:
             except requests.exceptions.ReadTimeout:
                 raise TransportError(f"read timeout after {self.config.read_timeout}s") from None
             except requests.exceptions.ConnectionError as e:
+                if "timed out" in str(e).lower():  # the body stalled after the headers arrived
+                    raise TransportError(f"read timeout after {self.config.read_timeout}s while reading "
+                                         "the response body") from None
                 raise TransportError(f"connection failed: {self.redact(_short(e))}") from None
             except requests.exceptions.RequestException as e:
                 raise TransportError(f"request failed: {self.redact(_short(e))}") from None
@@ -244,6 +256,16 @@ class Client:
 
     def stop_log(self) -> None:
         self._local.log = None
+
+
+def _retry_after(resp: "Response") -> float | None:
+    """Seconds the server asked to wait (Retry-After as delta-seconds), if small enough to honour."""
+    value = resp.header("Retry-After")
+    try:
+        wait = float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP-date: not honoured, the answer stands
+    return wait if wait is not None and 0 <= wait <= MAX_RETRY_AFTER else None
 
 
 def _origin(url: str) -> tuple:
