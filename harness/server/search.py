@@ -92,7 +92,7 @@ class Builder:
         if modifier == "missing":
             if value not in ("true", "false"):
                 raise FhirError(400, f"{name}: :missing takes true or false, not {value!r}")
-            sql, args = self._exists(p.type, owner, code, "", [])
+            sql, args = self._exists("present", owner, code, "", [])
             return (f"NOT {sql}" if value == "true" else sql), args
         type_modifier = p.type == "reference" and (modifier in self.cat.types or modifier in p.targets)
         if modifier and (modifier not in p.modifiers or modifier == "<type>") and not type_modifier:
