@@ -87,21 +87,22 @@ ORACLE_CANNOT = {("r4", "Observation")}
 @pytest.mark.parametrize("version,package", [("r5", "hl7.fhir.r5.examples-5.0.0"),
                                              ("r4", "hl7.fhir.r4.examples-4.0.1")])
 def test_official_examples_agree(version, package):
-    """Every official example of the seven types that the server accepts, every generated query."""
+    """Every official example of the seven types, every generated query. The examples with known
+    defects (the R5 ImagingSelection examples contradict their own studyUid) would be refused, so this
+    server stores them anyway (accept-invalid changes what is stored, not how search works)."""
     folder = CACHE / package / "package"
     if not folder.is_dir():
         pytest.skip(f"{folder} not present (fetched by tests/test_official_examples.py with npm pack)")
-    with running(version) as base, requests.Session() as s:
+    with running(version, faults=["accept-invalid"]) as base, requests.Session() as s:
         stored = []
         for path in sorted(folder.glob("*.json")):
             res = json.loads(path.read_text(encoding="utf-8"))
             if res.get("resourceType") in TYPES and isinstance(res.get("id"), str):
                 r = s.put(f"{base}/{res['resourceType']}/{res['id']}", json=res, timeout=TIMEOUT,
                           headers={"Content-Type": "application/fhir+json"})
-                assert r.status_code in (201, 422), (path.name, r.text)
-                if r.status_code == 201:
-                    stored.append(r.json())
-        assert len(stored) > 100
+                assert r.status_code == 201, (path.name, r.text)
+                stored.append(r.json())
+        assert len(stored) > 120
         oracle = Oracle(version, stored, base_url=base)
         disagreements, total = [], 0
         for rtype in TYPES:
