@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -26,12 +27,19 @@ class Fmt(str, Enum):
     outcome = "outcome"
 
 
-def _write_atomic(path: Path, content: str) -> None:
+@contextmanager
+def _atomic_writer(path: Path):
+    """A text file that appears under its name only when complete (temp file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(content)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 @app.command()
@@ -42,6 +50,8 @@ def validate(
         "(default: decided by the resource type, else r5)."),
     fmt: Fmt = typer.Option(Fmt.text, "--format", help="Output format."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the output to this file."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Processes for large NDJSON files "
+                                          "(default: one per core)."),
     context: List[str] = typer.Option([], "--context", help="Files or directories of resources the imaging "
                                       "rules may resolve references against (not validated themselves)."),
 ) -> None:
@@ -50,7 +60,7 @@ def validate(
     All files given in one call form one resolution context for the imaging rules (a selection in
     one file is checked against the study in another)."""
     from harness import definitions
-    from harness.reports.validation import render
+    from harness.reports.validation import stream
     from harness.validation.sources import validate_paths
 
     if fhir_version is not None and fhir_version not in definitions.VERSIONS:
@@ -66,20 +76,23 @@ def validate(
             typer.echo(f"error: --context {problem}", err=True)
         if problems:
             raise typer.Exit(EXIT_USAGE)
-    results = list(validate_paths(paths, fhir_version, resolver))
+    if workers is not None and workers < 1:
+        typer.echo("error: --workers must be at least 1", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    results = validate_paths(paths, fhir_version, resolver, workers)
     colour = fmt is Fmt.text and output is None and sys.stdout.isatty()
-    text = render(fmt.value, results, colour=colour)
-    if output is not None:
+    if output is None:
+        tally = stream(fmt.value, results, sys.stdout, colour=colour)
+    else:
         try:
-            _write_atomic(output, text)
+            with _atomic_writer(output) as out:
+                tally = stream(fmt.value, results, out)
         except OSError as e:
             typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
             raise typer.Exit(EXIT_USAGE)
         if fmt is not Fmt.text:
-            typer.echo(render("text", results).splitlines()[-1])
-    else:
-        sys.stdout.write(text)
-    raise typer.Exit(EXIT_OK if all(r.valid for r in results) else EXIT_INVALID)
+            typer.echo(tally.line)
+    raise typer.Exit(EXIT_OK if tally.invalid == 0 else EXIT_INVALID)
 
 
 @app.command()
@@ -99,6 +112,157 @@ def version() -> None:
     for v in definitions.available():
         d = definitions.load(v)
         typer.echo(f"  {v:<13} {d.fhir_version:<16} {d.label}")
+
+
+# --- test engine: `run` and `cases` (issue #4) ------------------------------------------------------
+
+EXIT_FAILED, EXIT_UNREACHABLE = 1, 3
+
+
+def _parse_headers(values: list[str]) -> dict:
+    out = {}
+    for h in values:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            typer.echo(f"error: --header {h!r} is not 'Name: value'", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _load_or_exit(cases_dir, suite, case, tag):
+    from harness.engine.loader import CaseErrors, load_cases
+
+    try:
+        return load_cases(cases_dir, suites=suite, case_ids=case, tags=tag)
+    except CaseErrors as e:
+        for err in e.errors:
+            typer.echo(f"error: {err}", err=True)
+        typer.echo(f"{len(e.errors)} problem(s) in the case files; the run did not start", err=True)
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def run(
+    server: Optional[str] = typer.Option(None, "--server", help="FHIR base URL (default: start the embedded reference server)."),
+    fhir_version: str = typer.Option("auto", "--fhir-version", help="auto (CapabilityStatement.fhirVersion), r4, r4b, r5."),
+    suite: List[str] = typer.Option([], "--suite", help="Run only these suites (repeatable)."),
+    tag: List[str] = typer.Option([], "--tag", help="Run only cases with one of these tags (repeatable)."),
+    case: List[str] = typer.Option([], "--case", help="Run only these case ids (repeatable)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="JUnit XML report (default REPORTS-DIR/junit.xml)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="JSON results (default REPORTS-DIR/results.json)."),
+    testreport: Optional[Path] = typer.Option(None, "--testreport", help="FHIR TestReport (default REPORTS-DIR/testreport.json)."),
+    html: Optional[Path] = typer.Option(None, "--html", help="HTML report (default REPORTS-DIR/report.html)."),
+    reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Where reports go by default."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="FHIR_TOKEN", show_envvar=True,
+                                        help="Bearer token (never written to any report)."),
+    header: List[str] = typer.Option([], "--header", help="Extra request header 'Name: value' (repeatable)."),
+    secret_header: List[str] = typer.Option([], "--secret-header",
+                                            help="Extra request header whose value is redacted everywhere (repeatable)."),
+    deadline: float = typer.Option(1800.0, "--deadline", help="Overall run deadline, seconds."),
+    fail_on: str = typer.Option("error", "--fail-on",
+                                help="error, or warning: validation warnings in responses fail too."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Read timeout per request, seconds."),
+    workers: int = typer.Option(1, "--workers", min=1, max=32, help="Cases run concurrently."),
+    read_only: bool = typer.Option(False, "--read-only", help="Send only GET/HEAD and POST _search."),
+    no_cleanup: bool = typer.Option(False, "--no-cleanup", help="Keep what the run created."),
+    fault: List[str] = typer.Option([], "--fault", help="Fault of the embedded server (no --server only)."),
+    embedded_version: str = typer.Option("r5", "--embedded-version", help="FHIR version of the embedded server."),
+    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="One line per case."),
+) -> None:
+    """Run the conformance cases against a FHIR server and write the reports."""
+    import contextlib
+    from urllib.parse import urlsplit
+
+    from harness.engine.session import RunOptions, execute
+    from harness.reports.console import Console
+    from harness.reports.registry import FORMATS, FileReport
+
+    headers = _parse_headers(header)
+    secrets = _parse_headers(secret_header)
+    headers.update(secrets)
+    if fail_on not in ("error", "warning"):
+        typer.echo(f"error: --fail-on {fail_on!r}: use error or warning", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if fhir_version not in ("auto", "r4", "r4b", "r5"):
+        typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use auto, r4, r4b or r5", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if server is not None:
+        u = urlsplit(server)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            typer.echo(f"error: --server {server!r} is not an http(s) URL", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        if fault:
+            typer.echo("error: --fault applies to the embedded server only (no --server)", err=True)
+            raise typer.Exit(EXIT_USAGE)
+    cases = _load_or_exit(cases_dir, suite, case, tag)
+    if not cases:
+        typer.echo("error: no case matches the selection", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    paths = {"junit": junit, "json": json_out, "testreport": testreport, "html": html}
+    subscribers = [Console(verbose=verbose)] + [
+        FileReport(name, paths[name] or reports_dir / FORMATS[name][1]) for name in FORMATS]
+    if server is None:
+        try:
+            from harness.server import faults as faults_mod
+            from harness.server.embedded import running
+        except ImportError:
+            typer.echo("error: the embedded reference server is not available; pass --server URL", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        known = getattr(faults_mod, "FAULTS", {})
+        bad = [f for f in fault if f not in known]
+        if bad:
+            typer.echo(f"error: unknown fault(s) {', '.join(bad)}; known: {', '.join(known)}", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        server_cm = running(version=embedded_version, faults=tuple(fault))
+    else:
+        server_cm = contextlib.nullcontext(server)
+    with server_cm as base:
+        opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
+                          secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
+                          workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
+                          fail_on=fail_on)
+        try:
+            result, code = execute(cases, opts, subscribers)
+        except KeyboardInterrupt:
+            typer.echo("interrupted: reports written, what the run created deleted", err=True)
+            raise typer.Exit(130)
+    for s in subscribers[1:]:
+        if s.written:
+            typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
+        elif s.error:
+            typer.echo(f"error: {s.fmt} report: {s.error}", err=True)
+            code = code or EXIT_USAGE
+    raise typer.Exit(code)
+
+
+@app.command("cases")
+def list_cases(
+    suite: List[str] = typer.Option([], "--suite", help="Only these suites."),
+    tag: List[str] = typer.Option([], "--tag", help="Only cases with one of these tags."),
+    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+) -> None:
+    """List the test cases: id, suite, versions, tags, title and requirement."""
+    import json as _json
+
+    cases = _load_or_exit(cases_dir, suite, [], tag)
+    if fmt == "json":
+        sys.stdout.write(_json.dumps([{"id": c.id, "suite": c.suite, "title": c.title, "versions": list(c.versions),
+                                       "tags": list(c.tags), "requirement": c.requirement.cite(),
+                                       "file": f"{c.file}:{c.line}"} for c in cases], indent=2) + "\n")
+        raise typer.Exit(EXIT_OK)
+    for c in cases:
+        typer.echo(f"{c.id:<48} {c.suite:<14} {','.join(c.versions):<10} {','.join(c.tags)}")
+        typer.echo(f"    {c.title}")
+        typer.echo(f"    {c.requirement.cite()}")
+    typer.echo(f"{len(cases)} case(s)")
+
+
+app.command("list", hidden=True)(list_cases)
+
+# --- end of test engine block --------------------------------------------------------------------------
 
 
 @app.command()

@@ -207,3 +207,24 @@ def test_context_option_supplies_the_study(tmp_path: Path):
 
 def test_rules_document_is_generated_from_the_catalog():
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == catalog.render_markdown()
+
+
+def test_ndjson_in_parallel_gives_the_same_results_in_order(tmp_path: Path, monkeypatch):
+    from harness.validation import ndjson
+
+    study = (ROOT / STUDY).read_text(encoding="utf-8").replace("\n", "")
+    selection = (ROOT / SELECTION).read_text(encoding="utf-8").replace("\n", "")
+    lines = []
+    for n in range(120):
+        lines.append(selection if n % 3 else study)
+        if n % 17 == 0:
+            lines.append('{"resourceType": "ImagingStudy", "status": ')  # a broken line keeps its number
+    f = tmp_path / "export.ndjson"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(ndjson, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ndjson, "CHUNK_LINES", 7)
+    serial = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=1)]
+    parallel = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=2)]
+    assert serial == parallel and len(serial) == len(lines)
+    assert any(i["rule"] == "imaging.single-series" for r in parallel for i in r["issues"])  # study from the pre-pass
+    assert [r["source"] for r in parallel] == [f"{f}#line[{n}]" for n in range(1, len(lines) + 1)]

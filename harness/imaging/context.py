@@ -23,6 +23,24 @@ def type_and_id(reference: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+_KEEP = {"resourceType", "id", "identifier", "subject", "endpoint", "series", "connectionType", "address",
+         "contained"}
+_KEEP_SERIES = {"uid", "number", "instance", "endpoint", "modality"}
+
+
+def compact(resource: dict) -> dict:
+    """The parts of an ImagingStudy or Endpoint the imaging rules read when it is only context
+    (a large export keeps thousands of them in memory)."""
+    out = {k: v for k, v in resource.items() if k in _KEEP}
+    if isinstance(out.get("series"), list):
+        out["series"] = [{k: v for k, v in s.items() if k in _KEEP_SERIES} if isinstance(s, dict) else s
+                         for s in out["series"]]
+        for s in out["series"]:
+            if isinstance(s, dict) and isinstance(s.get("instance"), list):
+                s["instance"] = [{"uid": i.get("uid")} if isinstance(i, dict) else i for i in s["instance"]]
+    return out
+
+
 class Resolver(Protocol):
     name: str
 
@@ -30,7 +48,9 @@ class Resolver(Protocol):
         """The resource a literal reference points to (base: fullUrl of the referring resource)."""
 
     def studies_with_uid(self, uid: str) -> list[dict]:
-        """ImagingStudy resources whose urn:dicom:uid identifier carries this Study Instance UID."""
+        """An ImagingStudy whose urn:dicom:uid identifier carries this Study Instance UID ([] or
+        one: an export may hold thousands of copies of a study, and one is enough to check
+        against, so the answer is bounded whatever the input)."""
 
 
 class NoResolver:
@@ -95,7 +115,8 @@ class Index:
         return self._by_key.get(key)
 
     def studies_with_uid(self, uid: str) -> list[dict]:
-        return list(self._studies.get(uid, ()))
+        found = self._studies.get(uid)
+        return [found[0]] if found else []
 
 
 class FetchResolver:
@@ -113,7 +134,7 @@ class FetchResolver:
         return self._cache[reference]
 
     def studies_with_uid(self, uid: str) -> list[dict]:
-        return self._search(uid)
+        return self._search(uid)[:1]
 
 
 class Chain:
@@ -131,8 +152,8 @@ class Chain:
         return None
 
     def studies_with_uid(self, uid: str) -> list[dict]:
-        seen: dict[int, dict] = {}
         for r in self.resolvers:
-            for s in r.studies_with_uid(uid):
-                seen.setdefault(id(s), s)
-        return list(seen.values())
+            found = r.studies_with_uid(uid)
+            if found:
+                return found[:1]
+        return []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from typing import IO, Iterable
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
@@ -77,24 +77,72 @@ def to_junit(results: list[Result]) -> str:
 _COLOURS = {ERROR: "\033[31m", WARNING: "\033[33m", INFORMATION: "\033[36m"}
 
 
+def _text_lines(r: Result, colour: bool, show_information: bool = True) -> list[str]:
+    lines = [f"{r.source}: {r.resource_type or '?'}/{r.id or '-'} [{r.fhir_version}] {'valid' if r.valid else 'INVALID'}"]
+    for i in r.issues:
+        if i.severity == INFORMATION and not show_information:
+            continue
+        sev = f"{_COLOURS[i.severity]}{i.severity}\033[0m" if colour else i.severity
+        lines.append(f"  {sev:<11} {i.rule:<30} {i.location}")
+        lines.append(f"              {i.message}")
+        lines.append(f"              requirement: {i.requirement}")
+    return lines
+
+
+def summary_line(resources: int, invalid: int, errors: int, warnings: int) -> str:
+    return (f"{resources} resources, {resources - invalid} valid, {invalid} invalid; "
+            f"{errors} errors, {warnings} warnings")
+
+
 def to_text(results: Iterable[Result], colour: bool = False, show_information: bool = True) -> str:
-    lines = []
     results = list(results)
-    for r in results:
-        status = "valid" if r.valid else "INVALID"
-        lines.append(f"{r.source}: {r.resource_type or '?'}/{r.id or '-'} [{r.fhir_version}] {status}")
-        for i in r.issues:
-            if i.severity == INFORMATION and not show_information:
-                continue
-            sev = f"{_COLOURS[i.severity]}{i.severity}\033[0m" if colour else i.severity
-            lines.append(f"  {sev:<11} {i.rule:<30} {i.location}")
-            lines.append(f"              {i.message}")
-            lines.append(f"              requirement: {i.requirement}")
+    lines = [line for r in results for line in _text_lines(r, colour, show_information)]
     s = summary(results)
-    invalid = sum(1 for r in results if not r.valid)
-    lines.append(f"{s['resources']} resources, {s['resources'] - invalid} valid, {invalid} invalid; "
-                 f"{s['errors']} errors, {s['warnings']} warnings")
+    lines.append(summary_line(s["resources"], sum(1 for r in results if not r.valid), s["errors"], s["warnings"]))
     return "\n".join(lines) + "\n"
+
+
+class Tally:
+    """Counts kept while results stream past (nothing else is held)."""
+
+    def __init__(self) -> None:
+        self.resources = self.invalid = self.errors = self.warnings = 0
+
+    def add(self, r: Result) -> None:
+        self.resources += 1
+        self.invalid += not r.valid
+        self.errors += r.count(ERROR)
+        self.warnings += r.count(WARNING)
+
+    @property
+    def line(self) -> str:
+        return summary_line(self.resources, self.invalid, self.errors, self.warnings)
+
+
+def stream(fmt: str, results: Iterable[Result], out: IO[str], colour: bool = False) -> Tally:
+    """Write text or json while the results are produced, so memory stays bounded on any input
+    size; the bytes are the same as render()'s. junit and outcome are built whole."""
+    tally = Tally()
+    if fmt == "text":
+        for r in results:
+            tally.add(r)
+            out.write("\n".join(_text_lines(r, colour)) + "\n")
+        out.write(tally.line + "\n")
+    elif fmt == "json":
+        out.write('{\n  "results": [')
+        for n, r in enumerate(results):
+            tally.add(r)
+            body = json.dumps(r.as_dict(), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+            out.write(("," if n else "") + "\n    " + body)
+        s = {"resources": tally.resources, "errors": tally.errors, "warnings": tally.warnings}
+        out.write(("\n  " if tally.resources else "") + '],\n  "summary": '
+                  + json.dumps(s, indent=2).replace("\n", "\n  ") + "\n}\n")
+    else:
+        results = list(results)
+        for r in results:
+            tally.add(r)
+        out.write(render(fmt, results, colour))
+    return tally
 
 
 def render(fmt: str, results: list[Result], colour: bool = False) -> str:

@@ -3,10 +3,11 @@ streamed line by line. Every problem reading a source becomes a Result, never an
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterator
 
-from harness.imaging.context import Chain, Index, Resolver
+from harness.imaging.context import Chain, Index, Resolver, compact
 from harness.validation.issues import ERROR, Issue, Result
 from harness.validation.jsonparse import ParseError, parse_bytes
 from harness.validation.validator import DEFAULT_VERSION, validate_value
@@ -72,9 +73,10 @@ def _read_json(name: str, path: Path, version: str | None):
 
 
 def validate_file(name: str, path: Path, version: str | None, resolver: Resolver | None = None,
-                  parsed=None) -> Iterator[Result]:
+                  parsed=None, workers: int | None = None) -> Iterator[Result]:
     if path.suffix.lower() in NDJSON_SUFFIXES:
-        yield from _validate_ndjson(name, path, version, resolver)
+        from harness.validation.ndjson import validate_ndjson
+        yield from validate_ndjson(name, path, version, resolver, workers)
         return
     parsed = parsed if parsed is not None else _read_json(name, path, version)
     if isinstance(parsed, Result):
@@ -102,45 +104,30 @@ def load_context(paths: list[str]) -> tuple[Index, list[str]]:
     return index, problems
 
 
-_NDJSON_CONTEXT_TYPES = (b"ImagingStudy", b"Endpoint")
+_CONTEXT_LINE = re.compile(rb'"resourceType"\s*:\s*"(?:ImagingStudy|Endpoint)"')
 
 
-def _validate_ndjson_values(path: Path, only: tuple[bytes, ...] | None = None) -> Iterator[dict]:
-    """The resources of an NDJSON file; with only, just lines that mention one of those types
-    (a cheap byte test first, so a pre-pass over a large export parses few lines)."""
+def _validate_ndjson_values(path: Path, context_only: bool = False) -> Iterator[dict]:
+    """The resources of an NDJSON file. context_only: just ImagingStudy and Endpoint lines (found
+    by a byte pattern before parsing), reduced to what the imaging rules read, so a pre-pass over
+    a large export holds memory in proportion to its studies, not to the file."""
     try:
         with path.open("rb") as f:
             for line in f:
-                if only is not None and not any(t in line for t in only):
+                if context_only and not _CONTEXT_LINE.search(line):
                     continue
                 parsed = parse_bytes(line) if line.strip() else None
                 if parsed is not None and parsed.error is None and isinstance(parsed.value, dict):
-                    if only is None or parsed.value.get("resourceType") in ("ImagingStudy", "Endpoint"):
+                    if not context_only:
                         yield parsed.value
+                    elif parsed.value.get("resourceType") in ("ImagingStudy", "Endpoint"):
+                        yield compact(parsed.value)
     except OSError:
         return
 
 
-def _validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolver | None = None) -> Iterator[Result]:
-    try:
-        f = path.open("rb")
-    except OSError as e:
-        yield _error(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
-        return
-    with f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            source = f"{name}#line[{n}]"
-            parsed = parse_bytes(line)
-            if parsed.error is not None:
-                err = parsed.error
-                yield _error(source, "json.syntax", ParseError(err.message, n if err.line else None, err.column), version)
-                continue
-            yield from results_for_value(parsed.value, parsed.duplicates, source, version, resolver=resolver)
-
-
-def validate_paths(paths: list[str], version: str | None = None, context: Resolver | None = None) -> Iterator[Result]:
+def validate_paths(paths: list[str], version: str | None = None, context: Resolver | None = None,
+                   workers: int | None = None) -> Iterator[Result]:
     """Validate every file named or found. All JSON documents given in one call are one resolution
     context for the imaging rules (a study in one file resolves a selection in another); NDJSON
     streams and is resolved only against itself line by line plus the context."""
@@ -153,7 +140,7 @@ def validate_paths(paths: list[str], version: str | None = None, context: Resolv
             local.add(p.value)
     for name, path, err in files:  # NDJSON (bulk exports): index the studies and endpoints only
         if err is None and path is not None and path.suffix.lower() in NDJSON_SUFFIXES:
-            for r in _validate_ndjson_values(path, _NDJSON_CONTEXT_TYPES):
+            for r in _validate_ndjson_values(path, context_only=True):
                 local.add(r)
     folders: dict[Path, Index] = {}  # a file's own folder is asked first: files kept together belong together
     for name, path, err in files:
@@ -166,4 +153,4 @@ def validate_paths(paths: list[str], version: str | None = None, context: Resolv
             continue
         resolver = Chain(*([folders[path.parent]] if path.parent in folders else []), local,
                          *([context] if context is not None else []))
-        yield from validate_file(name, path, version, resolver, parsed.get(name))
+        yield from validate_file(name, path, version, resolver, parsed.get(name), workers)

@@ -50,12 +50,14 @@ class Expansion:
             self.reason = self.reason or f"includes {', '.join(vs['external'])} whole"
 
     def has_code(self, code: str) -> bool:
+        if not isinstance(code, str):
+            return False
         return code in self.codes or any(g.fullmatch(code) for _, g in self.grammars)
 
     def has_coding(self, system: str | None, code: str | None) -> bool:
         if not isinstance(code, str):
             return False
-        if system is None:
+        if not isinstance(system, str):
             return False
         if (system, code) in self.pairs:
             return True

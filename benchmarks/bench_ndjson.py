@@ -1,0 +1,83 @@
+"""NDJSON at scale: `imaging-harness validate` on a generated export, its wall time, throughput and
+the peak resident memory of the whole process tree (the CLI and its worker processes), for one
+worker and for one per core, side by side.
+
+    python benchmarks/bench_ndjson.py [--mb 1024] [--workers 1 2]
+
+The export repeats the bundled R5 ImagingStudy and ImagingSelection fixtures with fresh ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ["fixtures/valid/r5/imagingstudy-ct-chest.json", "fixtures/valid/r5/imagingselection-mr-prostate-roi.json",
+           "fixtures/invalid/imaging/single-series-dir/imagingselection.json"]
+
+
+def make_export(path: Path, megabytes: int) -> int:
+    templates = [json.loads((ROOT / s).read_text(encoding="utf-8")) for s in SOURCES]
+    n, size, limit = 0, 0, megabytes * 1024 * 1024
+    with path.open("w", encoding="utf-8") as f:
+        while size < limit:
+            r = dict(templates[n % len(templates)])
+            r["id"] = f"{r['id']}-{n}"
+            line = json.dumps(r, separators=(",", ":")) + "\n"
+            f.write(line)
+            size += len(line)
+            n += 1
+    return n
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of pid and all its descendants (Linux /proc), in kB."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                stack += [int(c) for c in f.read().split()]
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def run(export: Path, workers: int) -> tuple[float, int, int]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    t0, peak = time.perf_counter(), 0
+    p = subprocess.Popen([sys.executable, "-m", "harness", "validate", str(export), "--fhir-version", "r5",
+                          "--format", "json", "-o", str(export) + ".out.json",
+                          "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while p.poll() is None:
+        peak = max(peak, tree_rss_kb(p.pid))
+        time.sleep(0.1)
+    return time.perf_counter() - t0, peak, p.returncode
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mb", type=int, default=1024)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, len(os.sched_getaffinity(0))])
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        export = Path(tmp) / "export.ndjson"
+        n = make_export(export, args.mb)
+        print(f"export: {args.mb} MB, {n:,} resources")
+        print(f"{'workers':>7} {'seconds':>9} {'resources/s':>12} {'peak RSS (MB)':>14} {'exit':>5}")
+        for w in args.workers:
+            secs, peak_kb, rc = run(export, w)
+            print(f"{w:>7} {secs:>9.1f} {n / secs:>12,.0f} {peak_kb / 1024:>14.0f} {rc:>5}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""The one HTTP client the harness sends everything through.
+
+Explicit connect/read timeouts on every request, a cap on the bytes read from a response, redirects
+followed only on the same origin (never to another host, so credentials never leave it), a read-only
+guard, credential redaction and a transcript of every exchange for the reports.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import requests
+
+REDACTED = "***"
+SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
+MAX_REDIRECTS = 5
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class TransportError(Exception):
+    """The exchange did not complete (refused, timeout, reset, size cap, redirect refused)."""
+
+
+class ReadOnlyViolation(Exception):
+    """A write was attempted on a read-only run."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response, already redacted; what reports show."""
+
+    method: str
+    url: str
+    request_headers: dict
+    request_body: str | None
+    status: int | None
+    response_headers: dict
+    response_body: str | None
+    elapsed_ms: int
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"method": self.method, "url": self.url, "requestHeaders": self.request_headers,
+                "requestBody": self.request_body, "status": self.status,
+                "responseHeaders": self.response_headers, "responseBody": self.response_body,
+                "elapsedMs": self.elapsed_ms, "error": self.error}
+
+    def text(self) -> str:
+        lines = [f"> {self.method} {self.url}"]
+        lines += [f"> {k}: {v}" for k, v in self.request_headers.items()]
+        if self.request_body:
+            lines += ["", self.request_body]
+        if self.error:
+            lines.append(f"! {self.error}")
+        else:
+            lines.append(f"< {self.status}")
+            lines += [f"< {k}: {v}" for k, v in self.response_headers.items()]
+            if self.response_body:
+                lines += ["", self.response_body]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict  # case-insensitive lookups via header()
+    body: bytes
+    url: str
+    exchange: Exchange
+
+    def header(self, name: str) -> str | None:
+        low = name.lower()
+        for k, v in self.headers.items():
+            if k.lower() == low:
+                return v
+        return None
+
+    def json(self):
+        """The parsed body, or None when it is not JSON."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+
+@dataclass
+class ClientConfig:
+    base_url: str
+    token: str | None = None
+    headers: dict = field(default_factory=dict)
+    secret_headers: frozenset = frozenset()
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    read_only: bool = False
+    transcript_body_limit: int = 20000
+
+
+class Client:
+    """requests.Session wrapped: every request of the harness goes through `request`."""
+
+    def __init__(self, config: ClientConfig):
+        self.config = config
+        self.base = config.base_url.rstrip("/")
+        self._origin = _origin(self.base)
+        self._local = threading.local()
+        self._secrets = [s for s in self._secret_values() if s]
+
+    def _secret_values(self):
+        if self.config.token:
+            yield self.config.token
+        for k, v in self.config.headers.items():
+            if k.lower() in SECRET_HEADERS or k.lower() in self.config.secret_headers:
+                yield v
+                if " " in v:  # "Bearer abc" → also redact "abc"
+                    yield v.split(" ", 1)[1]
+
+    @property
+    def session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self._local.session = requests.Session()
+            s.trust_env = False
+        return s
+
+    def redact(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        for s in self._secrets:
+            text = text.replace(s, REDACTED)
+        return text
+
+    def url(self, path: str, query: dict | list | None = None) -> str:
+        if path.startswith(("http://", "https://")):
+            url = path
+        else:
+            url = f"{self.base}/{path.lstrip('/')}" if path else self.base
+        if query:
+            items = query.items() if isinstance(query, dict) else query
+            pairs = []
+            for k, v in items:
+                for one in (v if isinstance(v, list) else [v]):
+                    pairs.append((k, str(one)))
+            url += ("&" if "?" in url else "?") + urlencode(pairs, safe=":|/,$")
+        return url
+
+    def request(self, method: str, path: str, *, query=None, headers: dict | None = None,
+                body=None) -> Response:
+        method = method.upper()
+        url = self.url(path, query)
+        if self.config.read_only and not _read_only_ok(method, url):
+            raise ReadOnlyViolation(f"{method} {self.redact(url)} refused: read-only run")
+        hdrs = {"Accept": "application/fhir+json"}
+        if body is not None:
+            hdrs["Content-Type"] = "application/fhir+json"
+        hdrs.update(self.config.headers)
+        if self.config.token:
+            hdrs["Authorization"] = f"Bearer {self.config.token}"
+        hdrs.update(headers or {})
+        data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        start = time.monotonic()
+        try:
+            return self._send(method, url, hdrs, data, start)
+        except TransportError as e:
+            self._record(method, url, hdrs, data, None, {}, b"", start, str(e))
+            raise
+
+    def _send(self, method, url, hdrs, data, start) -> Response:
+        for _ in range(MAX_REDIRECTS + 1):
+            if _origin(url) != self._origin:
+                raise TransportError(f"refused to send to another origin: {self.redact(url)}")
+            try:
+                r = self.session.request(method, url, headers=hdrs, data=data, stream=True,
+                                         allow_redirects=False,
+                                         timeout=(self.config.connect_timeout, self.config.read_timeout))
+                body = self._read_capped(r)
+            except requests.exceptions.ConnectTimeout:
+                raise TransportError(f"connect timeout after {self.config.connect_timeout}s") from None
+            except requests.exceptions.ReadTimeout:
+                raise TransportError(f"read timeout after {self.config.read_timeout}s") from None
+            except requests.exceptions.ConnectionError as e:
+                raise TransportError(f"connection failed: {self.redact(_short(e))}") from None
+            except requests.exceptions.RequestException as e:
+                raise TransportError(f"request failed: {self.redact(_short(e))}") from None
+            if r.status_code in (301, 302, 303, 307, 308) and r.headers.get("Location"):
+                target = urljoin(url, r.headers["Location"])
+                if _origin(target) != self._origin:
+                    raise TransportError(f"redirect to another origin not followed: {self.redact(target)}")
+                if r.status_code == 303:
+                    method, data = "GET", None
+                url = target
+                continue
+            headers = dict(r.headers)
+            ex = self._record(method, url, hdrs, data, r.status_code, headers, body, start, None)
+            return Response(r.status_code, headers, body, url, ex)
+        raise TransportError(f"more than {MAX_REDIRECTS} redirects")
+
+    def _read_capped(self, r: requests.Response) -> bytes:
+        chunks, size = [], 0
+        try:
+            for chunk in r.iter_content(65536):
+                size += len(chunk)
+                if size > self.config.max_bytes:
+                    raise TransportError(f"response larger than {self.config.max_bytes} bytes; not read further")
+                chunks.append(chunk)
+        finally:
+            r.close()
+        return b"".join(chunks)
+
+    def _record(self, method, url, hdrs, data, status, rheaders, body, start, error) -> Exchange:
+        lim = self.config.transcript_body_limit
+
+        def txt(b):
+            if not b:
+                return None
+            s = b.decode("utf-8", "replace")
+            return self.redact(s[:lim] + (f"\n… ({len(s) - lim} more characters)" if len(s) > lim else ""))
+
+        ex = Exchange(method, self.redact(url), self._redact_headers(hdrs), txt(data), status,
+                      self._redact_headers(rheaders), txt(body), int((time.monotonic() - start) * 1000),
+                      self.redact(error))
+        log = getattr(self._local, "log", None)
+        if log is not None:
+            log.append(ex)
+        return ex
+
+    def _redact_headers(self, headers: dict) -> dict:
+        out = {}
+        for k, v in headers.items():
+            secret = k.lower() in SECRET_HEADERS or k.lower() in self.config.secret_headers
+            out[k] = REDACTED if secret else self.redact(str(v))
+        return out
+
+    def start_log(self) -> list:
+        """Begin a transcript for the current thread; returns the list exchanges are appended to."""
+        self._local.log = []
+        return self._local.log
+
+    def stop_log(self) -> None:
+        self._local.log = None
+
+
+def _origin(url: str) -> tuple:
+    u = urlsplit(url)
+    port = u.port or (443 if u.scheme == "https" else 80)
+    return (u.scheme.lower(), (u.hostname or "").lower(), port)
+
+
+def _read_only_ok(method: str, url: str) -> bool:
+    if method in ("GET", "HEAD"):
+        return True
+    return method == "POST" and urlsplit(url).path.rstrip("/").endswith("/_search")
+
+
+def _short(e: Exception) -> str:
+    s = str(e)
+    return s if len(s) < 300 else s[:300] + "…"

@@ -1,0 +1,249 @@
+"""A whole run: discover capabilities, plan (skips with reasons), load fixtures, run cases (optionally
+concurrently), delete what this run created, and emit run events. Returns the RunResult and exit code.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from harness.engine import assertions as A
+from harness.engine import fixtures as fx
+from harness.engine.capabilities import Capabilities
+from harness.engine.events import ERROR, SKIPPED, Bus, CaseFinished, CaseResult, RunFinished, RunResult, RunStarted
+from harness.engine.http import Client, ClientConfig, TransportError
+from harness.engine.model import Case
+from harness.engine.runner import RunContext, Tracker, run_case
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+KNOWN_VERSIONS = ("r4", "r4b", "r5")
+
+
+@dataclass
+class RunOptions:
+    server: str
+    fhir_version: str = "auto"
+    token: str | None = None
+    headers: dict = field(default_factory=dict)
+    secret_headers: frozenset = frozenset()  # lower-case header names whose values are redacted
+    timeout: float = 30.0
+    connect_timeout: float = 5.0
+    workers: int = 1
+    read_only: bool = False
+    cleanup: bool = True
+    deadline_s: float = 1800.0
+    max_bytes: int = 20 * 1024 * 1024
+    fail_on: str = "error"  # or "warning": validation warnings in server responses fail `valid`
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _validator(version: str):
+    from harness.validation.validator import validate_value
+
+    def validate(resource, source, resolver=None, full_url=None):
+        return validate_value(resource, source, version, resolver=resolver, full_url=full_url)
+    return validate
+
+
+def _server_resolver(client: Client, run_id: str):
+    """Imaging rules resolve references on the server; studies by UID among this run's dataset only."""
+    from harness.imaging import FetchResolver
+
+    def by_uid(uid: str) -> list[dict]:
+        try:
+            r = client.request("GET", "ImagingStudy", query={"identifier": f"urn:dicom:uid|urn:oid:{uid}",
+                                                              "_tag": f"{fx.TAG_SYSTEM}|{run_id}"})
+        except TransportError:
+            return []
+        body = r.json() if r.status == 200 else None
+        return [e["resource"] for e in (body or {}).get("entry") or []
+                if isinstance(e, dict) and isinstance(e.get("resource"), dict)] if isinstance(body, dict) else []
+    return FetchResolver(f"the server {client.base}", lambda ref: _fetch(client, ref), by_uid)
+
+
+def plan(cases: list[Case], caps: Capabilities, version: str, read_only: bool) -> tuple[list[Case], list[CaseResult]]:
+    runnable, skipped = [], []
+    for c in cases:
+        reason = None
+        if version not in c.versions:
+            reason = f"applies to {', '.join(c.versions)}; the server is {version}"
+        elif read_only and c.writes:
+            reason = "the case writes to the server and the run is --read-only"
+        else:
+            reason = caps.unmet(c.requires)
+        if reason:
+            skipped.append(CaseResult(c, SKIPPED, reason))
+        else:
+            runnable.append(c)
+    return runnable, skipped
+
+
+def _precompile(cases: list[Case], version: str) -> list[tuple[Case, str]]:
+    """Compile every FHIRPath of the planned cases once, before any request; returns the failures."""
+    bad = []
+    for c in cases:
+        exprs = [v.fhirpath for v in c.vars if v.fhirpath]
+        for s in c.steps + c.cleanup:
+            exprs += [cap.fhirpath for cap in s.captures if cap.fhirpath]
+            exprs += [a.value["expr"] for a in s.asserts if a.kind == "fhirpath"]
+        for e in exprs:
+            try:
+                A.compile_fhirpath(e, version)
+            except A.AssertionSetupError as err:
+                bad.append((c, str(err)))
+                break
+    return bad
+
+
+def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunResult, int]:
+    bus = Bus(subscribers)
+    run_id = uuid.uuid4().hex[:16]
+    t0 = time.monotonic()
+    client = Client(ClientConfig(opts.server, opts.token, dict(opts.headers), frozenset(opts.secret_headers),
+                                 connect_timeout=opts.connect_timeout,
+                                 read_timeout=opts.timeout, max_bytes=opts.max_bytes, read_only=opts.read_only))
+    result = RunResult(run_id, client.redact(opts.server), None, None, _now())
+    tracker = Tracker()
+    caps = None
+    exit_code = EXIT_PASSED
+    try:
+        caps, problem = _discover(client)
+        if problem:
+            result.status, result.message = "error", problem
+            exit_code = EXIT_UNREACHABLE
+            return result, exit_code
+        result.fhir_version, result.software = caps.fhir_version, caps.software
+        version = caps.version if opts.fhir_version == "auto" else opts.fhir_version
+        if version not in KNOWN_VERSIONS:
+            result.status = "error"
+            result.message = (f"the server's fhirVersion {caps.fhir_version!r} is not one the cases cover"
+                              if opts.fhir_version == "auto" else f"unknown FHIR version {version!r}")
+            exit_code = EXIT_USAGE
+            return result, exit_code
+        bus.emit(RunStarted(run_id, result.server, caps.fhir_version, len(cases)))
+        runnable, skipped = plan(cases, caps, version, opts.read_only)
+        for r in skipped:
+            bus.emit(CaseFinished(r))
+        result.cases += skipped
+        for c, msg in _precompile(runnable, version):
+            runnable.remove(c)
+            r = CaseResult(c, ERROR, f"harness: {msg}")
+            bus.emit(CaseFinished(r))
+            result.cases.append(r)
+        loaded = fx.Loaded()
+        dataset_names = set(fx.dataset(version))
+        needing = [c for c in runnable if c.referenced_fixtures() & dataset_names]
+        reason = _no_load_reason(caps, version, opts.read_only) if needing else None
+        load_problem = None
+        if needing and reason is None:
+            try:
+                loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.add)
+                result.fixtures_via = loaded.via
+            except (fx.LoadError, TransportError) as e:
+                load_problem = f"the {version} dataset could not be loaded: {e}"
+                result.message = load_problem
+        for c in needing if (reason or load_problem) else []:
+            runnable.remove(c)
+            r = CaseResult(c, SKIPPED if reason else ERROR, reason or load_problem)
+            bus.emit(CaseFinished(r))
+            result.cases.append(r)
+        ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
+                         server_resolver=lambda: _server_resolver(client, run_id), deadline=t0 + opts.deadline_s,
+                         builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
+                                   "tag.code": run_id, "base": client.base, "run": run_id,
+                                   "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},
+                         cleanup=opts.cleanup, fail_on=opts.fail_on)
+        if opts.workers > 1:
+            with ThreadPoolExecutor(max_workers=opts.workers) as pool:
+                result.cases += list(pool.map(lambda c: run_case(c, ctx), runnable))
+        else:
+            result.cases += [run_case(c, ctx) for c in runnable]
+        order = {c.id: i for i, c in enumerate(cases)}
+        result.cases.sort(key=lambda r: order.get(r.case.id, 0))
+        exit_code = EXIT_FAILED if any(r.status in ("failed", "error") for r in result.cases) else EXIT_PASSED
+        return result, exit_code
+    except KeyboardInterrupt:
+        result.status, result.message = "interrupted", "interrupted by the user (Ctrl-C)"
+        raise
+    except Exception as e:  # noqa: BLE001 - reported in every report, never a traceback
+        result.status, result.message = "error", f"harness error: {type(e).__name__}: {client.redact(str(e))}"
+        exit_code = EXIT_FAILED
+        return result, exit_code
+    finally:
+        if opts.cleanup:
+            _cleanup(client, tracker, result, caps.system if caps else frozenset())
+        result.created = len(tracker.created)
+        result.deleted = len(tracker.created) - len(tracker.alive())
+        result.finished = _now()
+        result.duration_ms = int((time.monotonic() - t0) * 1000)
+        bus.emit(RunFinished(result))
+        if bus.problems:
+            result.cleanup_problems += [f"report: {p}" for p in bus.problems]
+
+
+def _no_load_reason(caps: Capabilities, version: str, read_only: bool) -> str | None:
+    """Why the dataset cannot be loaded at all (then the cases that need it are skipped), or None."""
+    if read_only:
+        return "the case needs the dataset, which a --read-only run does not load"
+    if "transaction" in caps.system:
+        return None
+    types = sorted({r["resourceType"] for r in fx.dataset(version).values()})
+    missing = [t for t in types if "create" not in caps.resources.get(t, {}).get("interactions", ())]
+    if missing:
+        return ("the case needs the dataset, and the CapabilityStatement claims neither transaction nor "
+                f"create for {', '.join(missing)}")
+    return None
+
+
+def _fetch(client: Client, ref: str):
+    try:
+        r = client.request("GET", ref)
+    except TransportError:
+        return None
+    return r.json() if r.status == 200 else None
+
+
+def _discover(client: Client) -> tuple[Capabilities | None, str | None]:
+    try:
+        r = client.request("GET", "metadata")
+    except TransportError as e:
+        return None, f"server unreachable: {e}"
+    cs = r.json()
+    if r.status != 200 or not isinstance(cs, dict) or cs.get("resourceType") != "CapabilityStatement":
+        return None, f"{client.redact(client.url('metadata'))} answered {r.status} without a CapabilityStatement: not a FHIR server"
+    return Capabilities.parse(cs), None
+
+
+def _cleanup(client: Client, tracker: Tracker, result: RunResult, system=frozenset()) -> None:
+    """Delete exactly what this run created (newest first, so references to them go first): in one
+    batch Bundle when the server claims batch, else (and for whatever the batch left) one at a time."""
+    alive = list(reversed(tracker.alive()))
+    if len(alive) > 1 and "batch" in system:
+        bundle = {"resourceType": "Bundle", "type": "batch",
+                  "entry": [{"request": {"method": "DELETE", "url": ref}} for ref in alive]}
+        try:
+            r = client.request("POST", "", body=bundle)
+            body = r.json() if r.status == 200 else None
+            entries = (body or {}).get("entry") if isinstance(body, dict) else None
+            if isinstance(entries, list) and len(entries) == len(alive):
+                for ref, e in zip(alive, entries):
+                    status = str(((e or {}).get("response") or {}).get("status", ""))
+                    if status[:3] in ("200", "202", "204", "404", "410"):
+                        tracker.gone(ref)
+        except TransportError:
+            pass
+    for ref in reversed(tracker.alive()):
+        try:
+            r = client.request("DELETE", ref)
+            if r.status in (200, 202, 204, 404, 410):
+                tracker.gone(ref)
+            else:
+                result.cleanup_problems.append(f"DELETE {ref} answered {r.status}")
+        except Exception as e:  # noqa: BLE001
+            result.cleanup_problems.append(f"DELETE {ref}: {e}")

@@ -1,0 +1,57 @@
+"""Console progress while running and a summary table at the end (to a text stream, usually stderr)."""
+
+from __future__ import annotations
+
+import sys
+
+from harness.engine.events import CaseFinished, RunFinished, RunStarted, STATUSES
+
+_MARK = {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}
+
+
+class Console:
+    def __init__(self, stream=None, verbose: bool = False):
+        self.stream = stream or sys.stderr
+        self.verbose = verbose
+        self.planned = 0
+        self.done = 0
+
+    def _w(self, s: str) -> None:
+        self.stream.write(s)
+        self.stream.flush()
+
+    def handle(self, event) -> None:
+        if isinstance(event, RunStarted):
+            self.planned = event.planned
+            self._w(f"imaging-harness: {event.planned} case(s) against {event.server} (FHIR {event.fhir_version})\n")
+        elif isinstance(event, CaseFinished):
+            self.done += 1
+            r = event.result
+            tty = getattr(self.stream, "isatty", lambda: False)()
+            if self.verbose or r.status in ("failed", "error"):
+                self._w(f"{chr(13) if tty else ''}[{self.done}/{self.planned}] {r.status.upper():7} {r.case.id}: {r.message}\n")
+            elif tty:
+                width = 30
+                filled = int(width * self.done / max(self.planned, 1))
+                self._w(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.planned}")
+        elif isinstance(event, RunFinished):
+            self._w("\n" + summary(event.result))
+
+
+def summary(run) -> str:
+    lines = []
+    if run.status != "completed":
+        lines.append(f"run {run.status}: {run.message}")
+    elif run.message:
+        lines.append(run.message)
+    suites = run.suites
+    if suites:
+        lines.append(f"{'suite':<16}" + "".join(f"{s:>9}" for s in STATUSES))
+        for name in suites:
+            rs = [r for r in run.cases if r.case.suite == name]
+            lines.append(f"{name:<16}" + "".join(f"{sum(r.status == s for r in rs):>9}" for s in STATUSES))
+        c = run.counts
+        lines.append(f"{'total':<16}" + "".join(f"{c[s]:>9}" for s in STATUSES))
+    lines.append(f"{len(run.cases)} case(s) in {run.duration_ms / 1000:.1f}s; created {run.created}, "
+                 f"deleted {run.deleted}" + (f"; cleanup problems: {len(run.cleanup_problems)}" if run.cleanup_problems else ""))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,91 @@
+"""NDJSON validation: streamed line by line, in bounded memory, on every core.
+
+Lines are read in chunks; with more than one worker, at most ``2 × workers`` chunks are in flight
+in a process pool (forked after the resolution index is built, so workers share it), and results
+come back in input order. A small file, or one worker, is validated in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from pathlib import Path
+from typing import Iterator
+
+from harness.imaging.context import Resolver
+from harness.validation.issues import ERROR, Issue, Result
+from harness.validation.jsonparse import ParseError, parse_bytes
+
+CHUNK_LINES = 500
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # below this, starting processes costs more than it saves
+_WORKER: dict = {}  # resolver and version for forked workers (set before the pool forks)
+
+
+def _error(source: str, err, version: str | None) -> Result:
+    from harness.validation.validator import DEFAULT_VERSION
+    return Result(source, None, None, version or DEFAULT_VERSION,
+                  (Issue(ERROR, "json.syntax", "$", str(err), "RFC 8259 JSON; FHIR JSON format"),))
+
+
+def _lines(name: str, start: int, lines: list[bytes], version: str | None, resolver) -> list[Result]:
+    from harness.validation.sources import results_for_value
+    out: list[Result] = []
+    for n, line in enumerate(lines, start=start):
+        if not line.strip():
+            continue
+        source = f"{name}#line[{n}]"
+        parsed = parse_bytes(line)
+        if parsed.error is not None:
+            err = parsed.error
+            out.append(_error(source, ParseError(err.message, n if err.line else None, err.column), version))
+            continue
+        out.extend(results_for_value(parsed.value, parsed.duplicates, source, version, resolver=resolver))
+    return out
+
+
+def _chunk_in_worker(args: tuple[str, int, list[bytes]]) -> list[Result]:
+    name, start, lines = args
+    return _lines(name, start, lines, _WORKER.get("version"), _WORKER.get("resolver"))
+
+
+def _chunks(f) -> Iterator[tuple[int, list[bytes]]]:
+    start, buf = 1, []
+    for line in f:
+        buf.append(line)
+        if len(buf) >= CHUNK_LINES:
+            yield start, buf
+            start, buf = start + len(buf), []
+    if buf:
+        yield start, buf
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolver | None = None,
+                    workers: int | None = None) -> Iterator[Result]:
+    try:
+        f = path.open("rb")
+        size = path.stat().st_size
+    except OSError as e:
+        from harness.validation.sources import _error as unreadable
+        yield unreadable(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
+        return
+    workers = default_workers() if workers is None else max(1, workers)
+    with f:
+        if workers == 1 or size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+            for start, lines in _chunks(f):
+                yield from _lines(name, start, lines, version, resolver)
+            return
+        _WORKER.update(version=version, resolver=resolver)
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers) as pool:
+            in_flight: deque = deque()
+            for start, lines in _chunks(f):
+                in_flight.append(pool.apply_async(_chunk_in_worker, ((name, start, lines),)))
+                if len(in_flight) >= 2 * workers:
+                    yield from in_flight.popleft().get()
+            while in_flight:
+                yield from in_flight.popleft().get()

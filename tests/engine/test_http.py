@@ -1,0 +1,76 @@
+"""The one HTTP client: timeouts, size cap, redirects, redaction, read-only guard (real loopback sockets)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from harness.engine.http import Client, ClientConfig, ReadOnlyViolation, TransportError
+
+from .loopback import serve
+
+TOKEN = "s3cr3t-t0ken-value"
+
+
+def test_token_sent_but_redacted_in_transcript():
+    with serve({"/x": (200, {}, {"resourceType": "Patient", "id": "p", "note": TOKEN})}) as srv:
+        c = Client(ClientConfig(srv.base, token=TOKEN, headers={"X-Api-Key": "k3y-value"}))
+        log = c.start_log()
+        r = c.request("GET", "x", query={"token": TOKEN})
+        c.stop_log()
+    assert srv.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    text = log[0].text()
+    assert r.status == 200 and TOKEN not in text and "k3y-value" not in text and "***" in text
+
+
+def test_read_timeout():
+    def slow(h):
+        time.sleep(1.5)
+        return 200, {}, {}
+    with serve({"/slow": slow}) as srv:
+        c = Client(ClientConfig(srv.base, read_timeout=0.3))
+        with pytest.raises(TransportError, match="read timeout"):
+            c.request("GET", "slow")
+
+
+def test_connection_refused():
+    with serve({}) as srv:
+        base = srv.base
+    with pytest.raises(TransportError, match="connection failed"):
+        Client(ClientConfig(base, connect_timeout=1)).request("GET", "metadata")
+
+
+def test_size_cap():
+    with serve({"/big": (200, {}, b"x" * 200_000)}) as srv:
+        c = Client(ClientConfig(srv.base, max_bytes=50_000))
+        with pytest.raises(TransportError, match="larger than 50000 bytes"):
+            c.request("GET", "big")
+
+
+def test_redirect_to_other_host_not_followed():
+    with serve({"/r": (302, {"Location": "http://127.0.0.2:9/steal"}, None)}) as srv:
+        c = Client(ClientConfig(srv.base, token=TOKEN))
+        with pytest.raises(TransportError, match="another origin"):
+            c.request("GET", "r")
+        assert len(srv.requests) == 1
+
+
+def test_same_origin_redirect_followed_and_loop_bounded():
+    with serve({"/a": (302, {"Location": "/b"}, None), "/b": (200, {}, {"resourceType": "Patient"}),
+                "/loop": (302, {"Location": "/loop"}, None)}) as srv:
+        c = Client(ClientConfig(srv.base))
+        assert c.request("GET", "a").json() == {"resourceType": "Patient"}
+        with pytest.raises(TransportError, match="redirects"):
+            c.request("GET", "loop")
+
+
+def test_read_only_guard():
+    with serve({"*": (200, {}, {"resourceType": "Bundle", "type": "searchset"})}) as srv:
+        c = Client(ClientConfig(srv.base, read_only=True))
+        c.request("GET", "ImagingStudy")
+        c.request("POST", "ImagingStudy/_search", body="")
+        for m in ("POST", "PUT", "DELETE"):
+            with pytest.raises(ReadOnlyViolation):
+                c.request(m, "ImagingStudy/1", body={"resourceType": "ImagingStudy"})
+        assert [r["method"] for r in srv.requests] == ["GET", "POST"]
