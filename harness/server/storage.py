@@ -35,16 +35,30 @@ CREATE TABLE IF NOT EXISTS idx_quantity (rtype TEXT, rid TEXT, param TEXT, value
 CREATE TABLE IF NOT EXISTS idx_present (rtype TEXT, rid TEXT, param TEXT);
 CREATE TABLE IF NOT EXISTS snapshot (sid TEXT PRIMARY KEY, payload BLOB);
 CREATE INDEX IF NOT EXISTS ix_token ON idx_token (param, code, rtype);
-CREATE INDEX IF NOT EXISTS ix_token_r ON idx_token (rtype, rid);
+DROP INDEX IF EXISTS ix_token_r;
+CREATE INDEX IF NOT EXISTS ix_token_rid ON idx_token (rtype, rid, param);
 CREATE INDEX IF NOT EXISTS ix_string ON idx_string (param, norm);
-CREATE INDEX IF NOT EXISTS ix_string_r ON idx_string (rtype, rid);
+DROP INDEX IF EXISTS ix_string_r;
+CREATE INDEX IF NOT EXISTS ix_string_rid ON idx_string (rtype, rid, param);
 CREATE INDEX IF NOT EXISTS ix_ref ON idx_reference (param, ref_id);
-CREATE INDEX IF NOT EXISTS ix_ref_r ON idx_reference (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_date_r ON idx_date (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_uri_r ON idx_uri (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_number_r ON idx_number (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_quantity_r ON idx_quantity (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_present_r ON idx_present (rtype, rid, param);
+DROP INDEX IF EXISTS ix_ref_r;
+CREATE INDEX IF NOT EXISTS ix_ref_rid ON idx_reference (rtype, rid, param);
+DROP INDEX IF EXISTS ix_date_r;
+CREATE INDEX IF NOT EXISTS ix_date_rid ON idx_date (rtype, rid, param);
+CREATE INDEX IF NOT EXISTS ix_date ON idx_date (param, rtype, low);
+CREATE INDEX IF NOT EXISTS ix_uri ON idx_uri (param, value);
+CREATE INDEX IF NOT EXISTS ix_number ON idx_number (param, rtype, value);
+CREATE INDEX IF NOT EXISTS ix_quantity ON idx_quantity (param, rtype, value);
+CREATE INDEX IF NOT EXISTS ix_present ON idx_present (param, rtype);
+CREATE INDEX IF NOT EXISTS ix_ref_id ON idx_reference (param, id_value);
+DROP INDEX IF EXISTS ix_uri_r;
+CREATE INDEX IF NOT EXISTS ix_uri_rid ON idx_uri (rtype, rid, param);
+DROP INDEX IF EXISTS ix_number_r;
+CREATE INDEX IF NOT EXISTS ix_number_rid ON idx_number (rtype, rid, param);
+DROP INDEX IF EXISTS ix_quantity_r;
+CREATE INDEX IF NOT EXISTS ix_quantity_rid ON idx_quantity (rtype, rid, param);
+CREATE INDEX IF NOT EXISTS ix_present_rid ON idx_present (rtype, rid, param);
+DROP INDEX IF EXISTS ix_present_r;
 """
 
 INDEX_VERSION = 2  # bump when indexing changes: a database file written before is reindexed on open
