@@ -290,11 +290,14 @@ def serve(
     max_body: int = typer.Option(10 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
 ) -> None:
     """Run the reference FHIR imaging server (with optional faults) or the validator service."""
-    from harness.server.faults import FAULTS
+    from harness.server.faults import CASES, EVERY_SEARCH, FAULTS
 
     if list_faults:
         for name, text in FAULTS.items():
             typer.echo(f"{name:<24} {text}")
+            if name in CASES:
+                every = "every search case, e.g. " if name in EVERY_SEARCH else ""
+                typer.echo(f"{'':<24} fails: {every}{', '.join(CASES[name])}")
         raise typer.Exit(EXIT_OK)
     unknown = [f for f in fault if f not in FAULTS]
     if unknown:

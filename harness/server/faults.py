@@ -36,6 +36,55 @@ FAULTS: dict[str, str] = {
 }
 
 
+#: the suite's case ids each fault makes fail (tests/engine/test_faults.py checks exactly these; a test
+#: in tests/server keeps this copy equal to it). Faults in EVERY_SEARCH fail every search case; the
+#: ids listed for them are the ones the quick fault test runs.
+CASES: dict[str, tuple[str, ...]] = {
+    "accept-invalid": (
+        "bindings.imagingselection.status-rejected",
+        "bindings.imagingstudy.status-rejected",
+        "structure.imagingselection.rejects-missing-code",
+        "structure.imagingstudy.rejects-missing-series-uid",
+    ),
+    "drop-single-series": (
+        "crud.imagingselection.create-read",
+        "single-series.search-with-include",
+        "single-series.selection-read",
+        "single-series.series-uid-consistent",
+        "structure.imagingselection.read-valid",
+    ),
+    "ignore-modifier-not": ("search.imagingstudy.status-not",),
+    "ignore-unknown-strict": ("search.imagingstudy.strict-unknown",),
+    "wrong-total": ("search.imagingstudy.total",),
+    "drop-last-page": ("search.imagingstudy.paging",),
+    "broken-paging": ("search.imagingstudy.paging",),
+    "duplicate-across-pages": ("search.imagingstudy.paging",),
+    "no-location-header": ("crud.imagingselection.create-read", "crud.imagingstudy.create-read"),
+    "wrong-content-type": ("cap.content-type",),
+    "ignore-include": ("search.imagingstudy.include-subject", "search.imagingstudy.revinclude-selection"),
+    "date-precision": ("search.imagingstudy.started-day",),
+    "no-etag": ("crud.imagingstudy.read-etag",),
+    "delete-not-gone": ("crud.imagingselection.delete", "crud.imagingstudy.delete"),
+    "capability-lies": ("search.imagingstudy.text",),
+    "token-ignores-system": ("search.imagingstudy.identifier-wrong-system",),
+    "date-prefix-off-by-one": ("search.imagingstudy.started-gt-lt",),
+    "reference-type-ignored": ("search.imagingstudy.subject-type",),
+    "sort-reversed": ("search.imagingstudy.sort-started",),
+    "status-500-on-search": (
+        "search.imagingselection.status",
+        "search.imagingstudy.identifier",
+        "single-series.search-with-include",
+    ),
+    "malformed-json": (
+        "search.imagingselection.status",
+        "search.imagingstudy.identifier",
+        "single-series.search-with-include",
+    ),
+}
+EVERY_SEARCH = frozenset({"status-500-on-search", "malformed-json"})
+NOT_CONFORMANCE = frozenset({"slow-responses"})  # every case still passes, only slower
+
+
 class UnknownFault(ValueError):
     pass
 

@@ -83,6 +83,19 @@ def _strip_parens(part: str) -> str:
     return part
 
 
+_AS_OPERATOR = re.compile(r"\(([^()]+?) as ([A-Za-z]+)\)")
+_AS_WHOLE = re.compile(r"^([A-Za-z][\w.]*) as ([A-Za-z]+)$")
+_AS_FUNCTION = re.compile(r"\.as\(([A-Za-z]+)\)")
+
+
+def collection_safe(expression: str) -> str:
+    """R4 writes `(Observation.component.value as Quantity)`; FHIRPath's `as` wants one item and
+    fhirpathpy raises on a list, so such parts are read as ofType() (the search spec's intent)."""
+    expression = _AS_OPERATOR.sub(r"(\1.ofType(\2))", expression)
+    expression = _AS_WHOLE.sub(r"\1.ofType(\2)", expression)
+    return _AS_FUNCTION.sub(r".ofType(\1)", expression)
+
+
 def expression_for(expression: str, rtype: str) -> str | None:
     mine = []
     for part in split_union(expression):
@@ -94,7 +107,7 @@ def expression_for(expression: str, rtype: str) -> str | None:
             p = rtype + p[len(head.group(0)):]
         elif head.group(0) != rtype:
             continue
-        mine.append(p)
+        mine.append(collection_safe(p))
     return " | ".join(mine) or None
 
 
@@ -260,14 +273,18 @@ _EXTRACT = {"token": _tokens, "string": _strings, "date": _dates, "reference": _
 
 
 def index_rows(version: str, resource: dict) -> dict[str, list[tuple]]:
-    """{param type: [(param code, *values)]} for one resource."""
-    rows: dict[str, list[tuple]] = {t: [] for t in SUPPORTED_TYPES}
+    """{param type: [(param code, *values)]} for one resource, and under "present" the parameters
+    whose expression found an element at all (what :missing asks: a CodeableConcept with only text
+    is present though it has no token to match)."""
+    rows: dict[str, list[tuple]] = {t: [] for t in SUPPORTED_TYPES + ("present",)}
     cat = catalog(version)
     for p in cat.params.get(resource.get("resourceType"), {}).values():
         try:
             values = _compiled(version, p.expression)(resource)
         except Exception:  # an expression fhirpathpy cannot evaluate on this input: not indexed
             continue
+        if values:
+            rows["present"].append((p.code,))
         seen = set()
         for v in values:
             for row in _EXTRACT[p.type](v):

@@ -309,4 +309,4 @@ class FhirServer:
         return Resp(200, later_page(self, req), search=True)
 
     def _validate(self, req: Req, rtype: str | None) -> Resp:
-        return validate.operation(req, rtype, self.version)
+        return validate.operation(req, rtype, self.version, StorageResolver(self.store, req.base))

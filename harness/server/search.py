@@ -72,14 +72,17 @@ class Builder:
         self.n += 1
         return f"a{self.n}"
 
-    def _exists(self, kind: str, owner: str, code: str, match: str, args: list) -> tuple[str, list]:
+    def _exists(self, kind: str, owner: tuple[str, str], code: str, match: str, args: list) -> tuple[str, list]:
+        """`alias.rid IN (ids whose index rows match)`: an uncorrelated subquery, driven by the
+        (param, value) indexes, so a selective criterion costs a lookup, not a scan."""
+        alias, rtype = owner
         a = self._alias()
-        sql = (f"EXISTS (SELECT 1 FROM idx_{kind} {a} WHERE {a}.rtype={owner}.rtype AND {a}.rid={owner}.rid "
-               f"AND {a}.param=?" + (f" AND ({match.format(a=a)})" if match else "") + ")")
-        return sql, [code, *args]
+        sql = (f"{alias}.rid IN (SELECT {a}.rid FROM idx_{kind} {a} WHERE {a}.param=? AND {a}.rtype=?"
+               + (f" AND ({match.format(a=a)})" if match else "") + ")")
+        return sql, [code, rtype, *args]
 
-    def condition(self, rtype: str, owner: str, name: str, value: str) -> tuple[str, list]:
-        """SQL for one `name=value` pair (value may be a comma list) on the resource alias `owner`."""
+    def condition(self, rtype: str, owner: tuple[str, str], name: str, value: str) -> tuple[str, list]:
+        """SQL for one `name=value` pair (value may be a comma list) on `owner` = (resource alias, type)."""
         head, dot, rest = name.partition(".")
         code, _, modifier = head.partition(":")
         p = self.cat.param(rtype, code)
@@ -92,7 +95,7 @@ class Builder:
         if modifier == "missing":
             if value not in ("true", "false"):
                 raise FhirError(400, f"{name}: :missing takes true or false, not {value!r}")
-            sql, args = self._exists(p.type, owner, code, "", [])
+            sql, args = self._exists("present", owner, code, "", [])
             return (f"NOT {sql}" if value == "true" else sql), args
         type_modifier = p.type == "reference" and (modifier in self.cat.types or modifier in p.targets)
         if modifier and (modifier not in p.modifiers or modifier == "<type>") and not type_modifier:
@@ -112,14 +115,14 @@ class Builder:
         for t in targets:
             c = self._alias()
             try:
-                inner, inner_args = self.condition(t, c, rest, value)
+                inner, inner_args = self.condition(t, (c, t), rest, value)
             except Unsupported:
                 continue
             x = self._alias()
-            ors.append(f"EXISTS (SELECT 1 FROM idx_reference {x} JOIN resource {c} ON {c}.rtype={x}.ref_type "
-                       f"AND {c}.rid={x}.ref_id AND {c}.deleted=0 WHERE {x}.rtype={owner}.rtype "
-                       f"AND {x}.rid={owner}.rid AND {x}.param=? AND {x}.local=1 AND {x}.ref_type=? AND {inner})")
-            args += [p.code, t, *inner_args]
+            ors.append(f"{owner[0]}.rid IN (SELECT {x}.rid FROM idx_reference {x} JOIN resource {c} ON "
+                       f"{c}.rtype={x}.ref_type AND {c}.rid={x}.ref_id AND {c}.deleted=0 WHERE {x}.rtype=? "
+                       f"AND {x}.param=? AND {x}.local=1 AND {x}.ref_type=? AND {inner})")
+            args += [owner[1], p.code, t, *inner_args]
         if not ors:
             raise Unsupported(f"cannot chain {p.code}.{rest}: no target type has that parameter")
         return "(" + " OR ".join(ors) + ")", args
@@ -270,8 +273,9 @@ class Builder:
         agg = "MAX" if desc else "MIN"
         col = {"date": "high" if desc else "low", "string": "norm", "token": "code", "reference": "ref_id",
                "uri": "value", "number": "value", "quantity": "value"}[p.type]
-        return (f"(SELECT {agg}(s.{col}) FROM idx_{p.type} s WHERE s.rtype=r.rtype AND s.rid=r.rid "
-                f"AND s.param='{p.code}')")
+        index = "ix_ref_rid" if p.type == "reference" else f"ix_{p.type}_rid"  # per row: never scan a param
+        return (f"(SELECT {agg}(s.{col}) FROM idx_{p.type} s INDEXED BY {index} WHERE s.rtype=r.rtype "
+                f"AND s.rid=r.rid AND s.param='{p.code}')")
 
 
 def _include_spec(cat: Catalog, value: str, iterate: bool) -> tuple[str, str, str | None, bool]:
@@ -319,7 +323,7 @@ def parse(cat: Catalog, faults: Faults, base: str, rtype: str, pairs: list[tuple
             elif name in ("_format", "_pretty"):
                 continue
             else:
-                q.where.append(b.condition(rtype, "r", name, value))
+                q.where.append(b.condition(rtype, ("r", rtype), name, value))
             q.used.append((name, value))
         except Unsupported as e:
             if strict:

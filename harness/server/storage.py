@@ -32,21 +32,38 @@ CREATE TABLE IF NOT EXISTS idx_uri (rtype TEXT, rid TEXT, param TEXT, value TEXT
 CREATE TABLE IF NOT EXISTS idx_number (rtype TEXT, rid TEXT, param TEXT, value REAL);
 CREATE TABLE IF NOT EXISTS idx_quantity (rtype TEXT, rid TEXT, param TEXT, value REAL, system TEXT,
     code TEXT, unit TEXT);
+CREATE TABLE IF NOT EXISTS idx_present (rtype TEXT, rid TEXT, param TEXT);
 CREATE TABLE IF NOT EXISTS snapshot (sid TEXT PRIMARY KEY, payload BLOB);
 CREATE INDEX IF NOT EXISTS ix_token ON idx_token (param, code, rtype);
-CREATE INDEX IF NOT EXISTS ix_token_r ON idx_token (rtype, rid);
+DROP INDEX IF EXISTS ix_token_r;
+CREATE INDEX IF NOT EXISTS ix_token_rid ON idx_token (rtype, rid, param);
 CREATE INDEX IF NOT EXISTS ix_string ON idx_string (param, norm);
-CREATE INDEX IF NOT EXISTS ix_string_r ON idx_string (rtype, rid);
+DROP INDEX IF EXISTS ix_string_r;
+CREATE INDEX IF NOT EXISTS ix_string_rid ON idx_string (rtype, rid, param);
 CREATE INDEX IF NOT EXISTS ix_ref ON idx_reference (param, ref_id);
-CREATE INDEX IF NOT EXISTS ix_ref_r ON idx_reference (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_date_r ON idx_date (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_uri_r ON idx_uri (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_number_r ON idx_number (rtype, rid);
-CREATE INDEX IF NOT EXISTS ix_quantity_r ON idx_quantity (rtype, rid);
+DROP INDEX IF EXISTS ix_ref_r;
+CREATE INDEX IF NOT EXISTS ix_ref_rid ON idx_reference (rtype, rid, param);
+DROP INDEX IF EXISTS ix_date_r;
+CREATE INDEX IF NOT EXISTS ix_date_rid ON idx_date (rtype, rid, param);
+CREATE INDEX IF NOT EXISTS ix_date ON idx_date (param, rtype, low);
+CREATE INDEX IF NOT EXISTS ix_uri ON idx_uri (param, value);
+CREATE INDEX IF NOT EXISTS ix_number ON idx_number (param, rtype, value);
+CREATE INDEX IF NOT EXISTS ix_quantity ON idx_quantity (param, rtype, value);
+CREATE INDEX IF NOT EXISTS ix_present ON idx_present (param, rtype);
+CREATE INDEX IF NOT EXISTS ix_ref_id ON idx_reference (param, id_value);
+DROP INDEX IF EXISTS ix_uri_r;
+CREATE INDEX IF NOT EXISTS ix_uri_rid ON idx_uri (rtype, rid, param);
+DROP INDEX IF EXISTS ix_number_r;
+CREATE INDEX IF NOT EXISTS ix_number_rid ON idx_number (rtype, rid, param);
+DROP INDEX IF EXISTS ix_quantity_r;
+CREATE INDEX IF NOT EXISTS ix_quantity_rid ON idx_quantity (rtype, rid, param);
+CREATE INDEX IF NOT EXISTS ix_present_rid ON idx_present (rtype, rid, param);
+DROP INDEX IF EXISTS ix_present_r;
 """
 
+INDEX_VERSION = 2  # bump when indexing changes: a database file written before is reindexed on open
 MAX_SNAPSHOTS = 1000  # paging snapshots kept (older next links answer 404)
-INDEX_TABLES = {"token": 5, "string": 5, "reference": 9, "date": 6, "uri": 4, "number": 4, "quantity": 7}
+INDEX_TABLES = {"token": 5, "string": 5, "reference": 9, "date": 6, "uri": 4, "number": 4, "quantity": 7, "present": 3}
 
 
 class Storage:
@@ -60,6 +77,8 @@ class Storage:
         self.conn.executescript(SCHEMA)
         self._depth = 0
         self._last_ms = 0
+        if self.conn.execute("PRAGMA user_version").fetchone()[0] != INDEX_VERSION:
+            self.reindex()
 
     def close(self) -> None:
         with self.lock:
@@ -147,11 +166,7 @@ class Storage:
             self.conn.execute("INSERT INTO history VALUES (?,?,?,?,0,?,?)",
                               (rtype, rid, vid, instant, method, body))
             self._unindex(rtype, rid)
-            for kind, rows in index_rows(self.version, resource).items():
-                if rows:
-                    marks = ",".join("?" * INDEX_TABLES[kind])
-                    self.conn.executemany(f"INSERT INTO idx_{kind} VALUES ({marks})",
-                                          [(rtype, rid, *r) for r in rows])
+            self._index(rtype, rid, resource)
         return vid, instant
 
     def delete(self, rtype: str, rid: str) -> int | None:
@@ -167,6 +182,22 @@ class Storage:
                               (rtype, rid, vid, instant))
             self._unindex(rtype, rid)
         return vid
+
+    def reindex(self) -> None:
+        """Rebuild every index row from the stored current versions (the index is derived data)."""
+        with self.atomic():
+            for kind in INDEX_TABLES:
+                self.conn.execute(f"DELETE FROM idx_{kind}")
+            for rtype, rid, body in self.conn.execute(
+                    "SELECT rtype, rid, body FROM resource WHERE deleted=0").fetchall():
+                self._index(rtype, rid, orjson.loads(body))
+            self.conn.execute(f"PRAGMA user_version={INDEX_VERSION}")
+
+    def _index(self, rtype: str, rid: str, resource: dict) -> None:
+        for kind, rows in index_rows(self.version, resource).items():
+            if rows:
+                marks = ",".join("?" * INDEX_TABLES[kind])
+                self.conn.executemany(f"INSERT INTO idx_{kind} VALUES ({marks})", [(rtype, rid, *r) for r in rows])
 
     def _unindex(self, rtype: str, rid: str) -> None:
         for kind in INDEX_TABLES:

@@ -61,7 +61,8 @@ def combined_outcome(results: list[Result]) -> dict:
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-def operation(req, rtype: str | None, version: str | None):
+def operation(req, rtype: str | None, version: str | None, resolver=None):
+    """resolver: where the imaging rules find referenced resources (the FHIR server's storage)."""
     from harness.server.interactions import Resp
     value = req.json()  # refuses bodies nested deeper than MAX_DEPTH
     requested = dict(req.query).get("fhirVersion") or version
@@ -70,5 +71,5 @@ def operation(req, rtype: str | None, version: str | None):
     resource = _resource_of(value)
     if rtype is not None and resource.get("resourceType") != rtype:
         raise FhirError(400, f"$validate on {rtype} got a {resource.get('resourceType')!r}")
-    results = list(results_for_value(resource, req.duplicates, "$validate", requested))
+    results = list(results_for_value(resource, req.duplicates, "$validate", requested, resolver=resolver))
     return Resp(200, combined_outcome(results))

@@ -116,3 +116,17 @@ def test_serve_usage_errors():
     assert r.returncode == 2
     r = run("--list-faults")
     assert r.returncode == 0 and "drop-single-series" in r.stdout
+
+
+def test_an_older_index_is_rebuilt_on_open(tmp_path):
+    import sqlite3
+    db = str(tmp_path / "old.sqlite")
+    with running("r5", db=db) as base:
+        pid = created_id(base, patient(family="Reindexed"))
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM idx_string")
+    conn.execute("PRAGMA user_version=1")
+    conn.commit()
+    conn.close()
+    with running("r5", db=db) as base:
+        assert ids(get(f"{base}/Patient", family="reindexed").json()) == {pid}

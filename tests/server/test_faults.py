@@ -217,6 +217,13 @@ def test_every_fault_has_a_scenario():
     assert set(SCENARIOS) == set(FAULTS)
 
 
+def test_the_listed_cases_are_the_engine_test_expectations():
+    from harness.server.faults import CASES, NOT_CONFORMANCE
+    from tests.engine.test_faults import EXPECTED
+    assert {k: set(v) for k, v in CASES.items()} == EXPECTED
+    assert set(CASES) | NOT_CONFORMANCE == set(FAULTS)
+
+
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_fault_is_observable(name, conformant):
     check = SCENARIOS[name]

@@ -10,7 +10,7 @@ import requests
 
 from harness.server.app import create_validator_app
 from harness.server.embedded import running, serving
-from tests.server.data import FHIR_JSON, TIMEOUT, fixture, patient, selection
+from tests.server.data import FHIR_JSON, TIMEOUT, fixture, patient, selection, study
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +110,9 @@ def test_validate_on_the_fhir_server(fhir):
     assert r.status_code == 400  # wrong type for the endpoint
     r = requests.get(f"{fhir}/ImagingSelection", timeout=TIMEOUT)
     assert r.json().get("total") == 0  # nothing was stored
+    made = requests.post(f"{fhir}/ImagingStudy", json=study("r5", "Patient/p", uid="2.25.77", series=2),
+                         headers=FHIR_JSON, timeout=TIMEOUT).json()
+    spanning = selection("Patient/p", "2.25.77", study_ref=f"ImagingStudy/{made['id']}")
+    spanning["instance"].append({"uid": "2.25.77.2.1"})
+    r = requests.post(f"{fhir}/ImagingSelection/$validate", json=spanning, headers=FHIR_JSON, timeout=TIMEOUT)
+    assert "imaging.single-series" in {i["details"]["coding"][0]["code"] for i in _errors(r.json())}
