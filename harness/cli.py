@@ -167,7 +167,9 @@ def run(
     read_only: bool = typer.Option(False, "--read-only", help="Send only GET/HEAD and POST _search."),
     no_cleanup: bool = typer.Option(False, "--no-cleanup", help="Keep what the run created."),
     fault: List[str] = typer.Option([], "--fault", help="Fault of the embedded server (no --server only)."),
-    embedded_version: str = typer.Option("r5", "--embedded-version", help="FHIR version of the embedded server."),
+    embedded_version: Optional[str] = typer.Option(None, "--embedded-version",
+                                                   help="FHIR version of the embedded server, r4 or r5 (default: "
+                                                        "--fhir-version when that is r4 or r5, else r5)."),
     cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="One line per case."),
 ) -> None:
@@ -227,7 +229,11 @@ def run(
         if bad:
             typer.echo(f"error: unknown fault(s) {', '.join(bad)}; known: {', '.join(known)}", err=True)
             raise typer.Exit(EXIT_USAGE)
-        server_cm = running(version=embedded_version, faults=tuple(fault))
+        embedded = embedded_version or (fhir_version if fhir_version in ("r4", "r5") else "r5")
+        if embedded not in ("r4", "r5"):
+            typer.echo(f"error: the embedded server speaks r4 or r5, not {embedded!r}; pass --server URL", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        server_cm = running(version=embedded, faults=tuple(fault))
     else:
         server_cm = contextlib.nullcontext(server)
     with server_cm as base:

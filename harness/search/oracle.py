@@ -90,7 +90,10 @@ class Oracle:
         expr = expression if expression is not None else p.expression
         key = (id(resource), expr)
         if key not in self._cache:
-            self._cache[key] = evaluate(self.version, expr, resource, self._pool)
+            try:
+                self._cache[key] = evaluate(self.version, expr, resource, self._pool)
+            except Exception as e:  # fhirpathpy refuses some expressions (e.g. `as` on repeating elements)
+                raise Unsupported(f"{p.code}: the expression {expr!r} cannot be evaluated here ({type(e).__name__})") from None
         return self._cache[key]
 
     def of_type(self, rtype: str) -> list[dict]:
