@@ -165,6 +165,8 @@ def run(
     timeout: float = typer.Option(30.0, "--timeout", help="Read timeout per request, seconds."),
     workers: int = typer.Option(1, "--workers", min=1, max=32, help="Cases run concurrently."),
     read_only: bool = typer.Option(False, "--read-only", help="Send only GET/HEAD and POST _search."),
+    max_pages: int = typer.Option(50, "--max-pages", min=1, help="Next links followed per search; "
+                                  "reaching the limit is reported as a paging failure."),
     no_cleanup: bool = typer.Option(False, "--no-cleanup", help="Keep what the run created."),
     fault: List[str] = typer.Option([], "--fault", help="Fault of the embedded server (no --server only)."),
     embedded_version: Optional[str] = typer.Option(None, "--embedded-version",
@@ -240,7 +242,8 @@ def run(
         opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
                           secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
                           workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
-                          fail_on=fail_on, oracle=oracle, oracle_filter=oracle_filter)
+                          fail_on=fail_on, oracle=oracle, oracle_filter=oracle_filter,
+                          max_pages=max_pages)
         try:
             result, code = execute(cases, opts, subscribers)
         except KeyboardInterrupt:

@@ -156,6 +156,38 @@ def cases(client: Client, loaded: fx.Loaded, caps: Capabilities, version: str, r
                             asserts=(Assertion("searchOracle", check),)),),
                 cleanup=(), file="harness/search/queries.py", line=1))
         out += _structural(oracle, rtype, scope, claimed, label, version)
+        out += _post_search(out, rtype, label, version)
+    return out
+
+
+def _post_search(generated: list[Case], rtype: str, label: str, version: str) -> list[Case]:
+    """POST [type]/_search with a form body gives the same result as the GET (a few queries that
+    match something, each in both forms)."""
+    from urllib.parse import urlencode
+
+    out = []
+    candidates = [c for c in generated if c.id.startswith(f"{SUITE}.{rtype}.") and c.steps[0].request.method == "GET"
+                  and c.steps[0].asserts[0].value.expectation.must and not c.steps[0].asserts[0].value.extra]
+    picks, params = [], set()
+    for c in sorted(candidates, key=lambda c: c.id.split(".")[2].startswith("_")):  # real parameters first
+        if c.id.split(".")[2] not in params and len(picks) < 3:
+            picks.append(c)
+            params.add(c.id.split(".")[2])
+    for c in picks:
+        req = c.steps[0].request
+        check = c.steps[0].asserts[0].value
+        out.append(Case(
+            id=f"{c.id}.post", suite=SUITE, title=f"POST {rtype}/_search {check.query}",
+            description="POST _search with the parameters as a form body returns what the GET returns.",
+            requirement=Requirement(label, "search.html#searchpost", "'Search by POST … the parameters are "
+                                    "provided in the body, application/x-www-form-urlencoded' and give the same "
+                                    "results as GET"),
+            tags=c.tags + ("post",), versions=c.versions, requires=c.requires, fixtures=(), vars=(),
+            steps=(Step("search by POST", Request("POST", f"{rtype}/_search", query=(),
+                                                  headers=(("Content-Type", "application/x-www-form-urlencoded"),),
+                                                  body=urlencode(list(req.query)), followNext=True),
+                        asserts=(Assertion("searchOracle", check),)),),
+            cleanup=(), file=c.file, line=c.line))
     return out
 
 

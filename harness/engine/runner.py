@@ -71,6 +71,7 @@ class RunContext:
     builtins: dict = field(default_factory=dict)
     cleanup: bool = True
     fail_on: str = "error"
+    max_pages: int = MAX_PAGES  # next links followed per search; reaching it is reported
 
 
 def substitute(obj, values: dict):
@@ -136,14 +137,14 @@ def _track(method: str, resp, body, tracker: Tracker, path: str) -> None:
         tracker.gone("/".join(path.split("?")[0].split("/")[:2]))
 
 
-def _follow(client, first, body):
+def _follow(client, first, body, max_pages: int = MAX_PAGES):
     """Follow Bundle next links (same origin only, bounded, cycle-checked); merge the entries.
     Returns the merged Bundle and a paging problem (a conformance failure) or None."""
     merged = dict(body)
     merged["entry"] = list(body.get("entry") or [])
     merged.pop("link", None)
     seen, page = {first.url}, body
-    for _ in range(MAX_PAGES):
+    for _ in range(max_pages):
         nxt = next((l.get("url") for l in page.get("link") or [] if isinstance(l, dict)
                     and l.get("relation") == "next"), None)
         if not nxt:
@@ -156,7 +157,7 @@ def _follow(client, first, body):
         if r.status != 200 or not isinstance(page, dict) or page.get("resourceType") != "Bundle":
             return merged, f"page {client.redact(nxt)} answered {r.status} without a Bundle"
         merged["entry"] += list(page.get("entry") or [])
-    return merged, f"more than {MAX_PAGES} pages"
+    return merged, f"more than {max_pages} pages (the --max-pages limit): the rest was not read"
 
 
 def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[StepResult, bool]:
@@ -182,7 +183,7 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
         parsed = resp.json()
         _track(req.method, resp, parsed, ctx.tracker, path)
         if req.followNext and isinstance(parsed, dict) and parsed.get("resourceType") == "Bundle":
-            parsed, paging_problem = _follow(ctx.client, resp, parsed)
+            parsed, paging_problem = _follow(ctx.client, resp, parsed, ctx.max_pages)
             outcomes.append(A.Outcome("paging", paging_problem is None, paging_problem or
                                       f"{len(parsed['entry'])} entries over all pages"))
         actx = A.Context(ctx.version, ctx.loaded.refs, ctx.validate, ctx.server_resolver, ctx.fail_on)

@@ -37,6 +37,7 @@ class RunOptions:
     deadline_s: float = 1800.0
     max_bytes: int = 20 * 1024 * 1024
     fail_on: str = "error"  # or "warning": validation warnings in server responses fail `valid`
+    max_pages: int = 50  # next links followed per search (a server with endless pages is reported)
     oracle: bool = False  # generate the search-oracle suite from the loaded dataset
     oracle_filter: object = None  # (case) -> bool: the --tag / --case selection for generated cases
 
@@ -170,7 +171,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
                          builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
                                    "tag.code": run_id, "base": client.base, "run": run_id,
                                    "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},
-                         cleanup=opts.cleanup, fail_on=opts.fail_on)
+                         cleanup=opts.cleanup, fail_on=opts.fail_on, max_pages=opts.max_pages)
         if opts.workers > 1:
             with ThreadPoolExecutor(max_workers=opts.workers) as pool:
                 result.cases += list(pool.map(lambda c: run_case(c, ctx), runnable))
