@@ -14,7 +14,7 @@ from typing import Iterable
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import Request, ClientDisconnect
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
@@ -109,6 +109,8 @@ def create_app(version: str, db: str | None = None, faults: Iterable[str] = (),
             resp = await run_in_threadpool(server.handle, req)
         except FhirError as e:
             return _error_response(e, active)
+        except ClientDisconnect:  # the client went away mid-request (e.g. a harness run interrupted)
+            return Response(status_code=499)
         except Exception:  # never a traceback to the client
             log.exception("internal error on %s %s", request.method, request.url.path)
             return _error_response(FhirError(500, "internal server error"), active)

@@ -92,8 +92,11 @@ def check(walker: "Walker", child: "Child", value, here: str) -> None:
         if value is None:
             return
         t = "CodeableConcept"
+    if t in ("CodeableConcept", "Coding", "Quantity") and not isinstance(value, dict):
+        return  # the wrong JSON kind is the structural walk's finding
     if t == "CodeableConcept":
-        codings = [c for c in value.get("coding") or () if isinstance(c, dict)]
+        coding = value.get("coding")
+        codings = [c for c in coding if isinstance(c, dict)] if isinstance(coding, list) else []
         ok = any(exp.has_coding(c.get("system"), c.get("code")) for c in codings)
         shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings) or "no coding (text only)"
     elif t == "Coding":

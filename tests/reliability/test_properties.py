@@ -18,7 +18,7 @@ from harness.validation.issues import Result
 from harness.validation.jsonparse import parse_bytes
 from harness.validation.validator import validate_value
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASES = [(v, json.loads((ROOT / "fixtures/valid" / v / name).read_text(encoding="utf-8"))) for v, name in [
     ("r5", "imagingselection-mr-prostate-roi.json"), ("r5", "imagingstudy-ct-chest.json"),
     ("r4", "imagingstudy-ct-abdomen.json"), ("r6-ballot2", "imagingselection-ct-lung-nodule.json"),
