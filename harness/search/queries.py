@@ -126,6 +126,9 @@ def generate(oracle: Oracle, rtype: str, scope: tuple[tuple[str, str], ...] = ()
                 add(name, "eq-second", [(name, value)])
             for prefix in ("ne", "gt", "lt", "ge", "le", "sa", "eb"):
                 add(name, f"{prefix}-day", [(name, prefix + day)])
+                add(name, f"{prefix}-year", [(name, prefix + year)])
+                if len(value) >= 19:
+                    add(name, f"{prefix}-second", [(name, prefix + value)])
             add(name, "and-range", [(name, "ge" + year), (name, "lt" + str(int(year) + 1))])
             add(name, "none", [(name, "1900-01-01")])
         else:  # string, uri
