@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from harness.imaging.context import Chain, Index, Resolver, compact
+from harness.imaging.context import Chain, Index, PackedIndex, Resolver
 from harness.validation.issues import ERROR, Issue, Result
 from harness.validation.jsonparse import ParseError, parse_bytes
 from harness.validation.validator import DEFAULT_VERSION, validate_value
@@ -109,8 +109,7 @@ _CONTEXT_LINE = re.compile(rb'"resourceType"\s*:\s*"(?:ImagingStudy|Endpoint)"')
 
 def _validate_ndjson_values(path: Path, context_only: bool = False) -> Iterator[dict]:
     """The resources of an NDJSON file. context_only: just ImagingStudy and Endpoint lines (found
-    by a byte pattern before parsing), reduced to what the imaging rules read, so a pre-pass over
-    a large export holds memory in proportion to its studies, not to the file."""
+    by a byte pattern before parsing), for the PackedIndex of a large export."""
     try:
         with path.open("rb") as f:
             for line in f:
@@ -121,7 +120,7 @@ def _validate_ndjson_values(path: Path, context_only: bool = False) -> Iterator[
                     if not context_only:
                         yield parsed.value
                     elif parsed.value.get("resourceType") in ("ImagingStudy", "Endpoint"):
-                        yield compact(parsed.value)
+                        yield parsed.value  # the PackedIndex keeps only what the rules read
     except OSError:
         return
 
@@ -138,10 +137,11 @@ def validate_paths(paths: list[str], version: str | None = None, context: Resolv
     for p in parsed.values():
         if not isinstance(p, Result):
             local.add(p.value)
+    exports = PackedIndex(f"the NDJSON files validated ({', '.join(paths)})")
     for name, path, err in files:  # NDJSON (bulk exports): index the studies and endpoints only
         if err is None and path is not None and path.suffix.lower() in NDJSON_SUFFIXES:
             for r in _validate_ndjson_values(path, context_only=True):
-                local.add(r)
+                exports.add(r)
     folders: dict[Path, Index] = {}  # a file's own folder is asked first: files kept together belong together
     for name, path, err in files:
         p = parsed.get(name)
@@ -152,5 +152,5 @@ def validate_paths(paths: list[str], version: str | None = None, context: Resolv
             yield _error(name, "input.unreadable", err or "unreadable", version)
             continue
         resolver = Chain(*([folders[path.parent]] if path.parent in folders else []), local,
-                         *([context] if context is not None else []))
+                         *([exports] if len(exports) else []), *([context] if context is not None else []))
         yield from validate_file(name, path, version, resolver, parsed.get(name), workers)
