@@ -90,9 +90,10 @@ def test_official_examples_agree(version, package):
     """Every official example of the seven types, every generated query. The examples with known
     defects (the R5 ImagingSelection examples contradict their own studyUid) would be refused, so this
     server stores them anyway (accept-invalid changes what is stored, not how search works)."""
-    folder = CACHE / package / "package"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} not present (fetched by tests/test_official_examples.py with npm pack)")
+    from tests.test_official_examples import _package  # fetches with npm pack; fails under CI if it cannot
+
+    name, _, pkg_version = package.rpartition("-")
+    folder = _package(name, pkg_version)
     with running(version, faults=["accept-invalid"]) as base, requests.Session() as s:
         stored = []
         for path in sorted(folder.glob("*.json")):
