@@ -20,8 +20,13 @@ REQUIREMENT = ("DICOM PS3.5 §9.1 UID Encoding Rules: 'Each component of a UID i
                "unless the component is a single digit.' … 'UIDs, shall not exceed 64 total characters.'")
 
 
+_DICOM_UID = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*", re.ASCII)
+
+
 def uid_problem(uid: str) -> str | None:
     """Why uid is not a DICOM UID, or None."""
+    if len(uid) <= UID_MAX and _DICOM_UID.fullmatch(uid):
+        return None  # the common case, one C-level match
     if len(uid) > UID_MAX:
         return f"is {len(uid)} characters long; a DICOM UID has at most {UID_MAX}"
     for n, comp in enumerate(uid.split("."), start=1):
