@@ -75,17 +75,25 @@ class Index:
         self._by_key: dict[tuple[str, str], dict] = {}
         self._studies: dict[str, dict] = {}  # Study Instance UID -> the first study carrying it
 
+    def _store(self, resource: dict):
+        """How a resource is held (as it is; PackedIndex packs it)."""
+        return resource
+
+    def _load(self, stored) -> dict:
+        return stored
+
     def add(self, resource: dict, full_url: str | None = None) -> None:
         if not isinstance(resource, dict):
             return
         rt, rid = resource.get("resourceType"), resource.get("id")
+        stored = self._store(resource)
         if isinstance(full_url, str):
-            self._by_url[full_url] = resource
+            self._by_url[full_url] = stored
         if isinstance(rt, str) and isinstance(rid, str):
-            self._by_key.setdefault((rt, rid), resource)
+            self._by_key.setdefault((rt, rid), stored)
         if rt == "ImagingStudy":
             for uid in study_uids(resource):
-                self._studies.setdefault(uid, resource)
+                self._studies.setdefault(uid, stored)
         if rt == "Bundle" and isinstance(resource.get("entry"), list):
             for entry in resource["entry"]:
                 if isinstance(entry, dict):
@@ -102,6 +110,10 @@ class Index:
         return len(self._by_key) + len(self._by_url)
 
     def resolve(self, reference: str, base: str | None = None) -> dict | None:
+        hit = self._find(reference, base)
+        return self._load(hit) if hit is not None else None
+
+    def _find(self, reference: str, base: str | None):
         if reference in self._by_url:
             return self._by_url[reference]
         key = type_and_id(reference)
@@ -118,7 +130,7 @@ class Index:
 
     def studies_with_uid(self, uid: str) -> list[dict]:
         found = self._studies.get(uid)
-        return [found] if found is not None else []
+        return [self._load(found)] if found is not None else []
 
 
 class PackedIndex(Index):
@@ -126,25 +138,11 @@ class PackedIndex(Index):
     and serialized (about 1/6 of the memory of the parsed form); lookups decode on demand, the most
     recent ones cached."""
 
-    def add(self, resource: dict, full_url: str | None = None) -> None:
-        if not isinstance(resource, dict):
-            return
-        packed = orjson.dumps(compact(resource))
-        rt, rid = resource.get("resourceType"), resource.get("id")
-        if isinstance(full_url, str):
-            self._by_url[full_url] = packed
-        if isinstance(rt, str) and isinstance(rid, str):
-            self._by_key.setdefault((rt, rid), packed)
-        if rt == "ImagingStudy":
-            for uid in study_uids(resource):
-                self._studies.setdefault(uid, packed)
+    def _store(self, resource: dict) -> bytes:
+        return orjson.dumps(compact(resource))
 
-    def resolve(self, reference: str, base: str | None = None) -> dict | None:
-        hit = super().resolve(reference, base)
-        return _unpack(hit) if hit is not None else None
-
-    def studies_with_uid(self, uid: str) -> list[dict]:
-        return [_unpack(p) for p in super().studies_with_uid(uid)]
+    def _load(self, stored: bytes) -> dict:
+        return _unpack(stored)
 
 
 @lru_cache(maxsize=4096)

@@ -74,7 +74,8 @@ class Subject:
         if not isinstance(target, str):
             return None, "the reference has no literal reference"
         if target.startswith("#"):
-            for c in self.resource.get("contained") or () if isinstance(self.resource.get("contained"), list) else ():
+            contained = self.resource.get("contained")
+            for c in contained if isinstance(contained, list) else ():
                 if isinstance(c, dict) and c.get("id") == target[1:]:
                     return c, "contained"
             return None, f"no contained resource has id {target[1:]!r}"
