@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 REDACTED = "***"
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
@@ -128,6 +130,13 @@ class Client:
         if s is None:
             s = self._local.session = requests.Session()
             s.trust_env = False
+            # a pooled keep-alive connection the server closed while idle fails on reuse; a read is
+            # resent once on a fresh connection (never a write: it may have been applied)
+            retry = Retry(total=1, connect=1, read=1, status=0, redirect=0, other=0,
+                          allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
+            adapter = HTTPAdapter(max_retries=retry)
+            s.mount("http://", adapter)
+            s.mount("https://", adapter)
         return s
 
     def redact(self, text: str | None) -> str | None:

@@ -32,7 +32,8 @@ def serving(app) -> Iterator[str]:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                         timeout_keep_alive=60))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"imaging-harness-server-{port}")
     thread.start()

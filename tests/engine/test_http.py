@@ -74,3 +74,52 @@ def test_read_only_guard():
             with pytest.raises(ReadOnlyViolation):
                 c.request(m, "ImagingStudy/1", body={"resourceType": "ImagingStudy"})
         assert [r["method"] for r in srv.requests] == ["GET", "POST"]
+
+
+def test_a_read_survives_a_keep_alive_connection_the_server_drops():
+    """The server drops a reused keep-alive connection without answering (the race when its
+    keep-alive timeout passes just as a request arrives): a GET is resent once on a fresh
+    connection and succeeds; a POST is never resent."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class DropReused(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def answer(self):
+            self.served = getattr(self, "served", 0) + 1
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            seen.append(self.command)
+            if self.served > 1:  # a reused connection: drop it unanswered
+                self.close_connection = True
+                return
+            body = json.dumps({"resourceType": "Patient", "id": "p"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = answer
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), DropReused)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        c = Client(ClientConfig(f"http://127.0.0.1:{srv.server_address[1]}"))
+        assert [c.request("GET", "x").status for _ in range(4)] == [200] * 4
+        seen.clear()
+        with pytest.raises(TransportError):
+            c.request("POST", "x", body={"resourceType": "Patient"})  # lands on the reused connection
+        assert seen == ["POST"]
+    finally:
+        srv.shutdown()
+        srv.server_close()
