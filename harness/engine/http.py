@@ -189,6 +189,15 @@ class Client:
             time.sleep(wait)  # idempotent read, bounded wait, bounded attempts
         return resp
 
+    def read(self, ref: str) -> dict | None:
+        """GET a resource by reference: the JSON object on 200, None otherwise (never raises)."""
+        try:
+            r = self.request("GET", ref)
+        except TransportError:
+            return None
+        body = r.json() if r.status == 200 else None
+        return body if isinstance(body, dict) else None
+
     def _send(self, method, url, hdrs, data, start) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
             if _origin(url) != self._origin:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from harness import definitions
 from harness.engine import fixtures as fx
 from harness.engine.capabilities import Capabilities
-from harness.engine.http import Client, TransportError
+from harness.engine.http import Client
 from harness.engine.model import Assertion, Case, Request, Requirement, Requires, Step
 from harness.search import Expectation, Oracle, generate
 from harness.search.params import params_for
@@ -113,16 +113,7 @@ def _short(v) -> str:
 
 def read_back(client: Client, loaded: fx.Loaded) -> list[dict]:
     """The dataset as the server stored it (server ids, rewritten references, meta)."""
-    out = []
-    for ref in loaded.refs.values():
-        try:
-            r = client.request("GET", ref)
-        except TransportError:
-            continue
-        body = r.json()
-        if r.status == 200 and isinstance(body, dict):
-            out.append(body)
-    return out
+    return [r for r in map(client.read, loaded.refs.values()) if r is not None]
 
 
 def cases(client: Client, loaded: fx.Loaded, caps: Capabilities, version: str, run_id: str) -> list[Case]:

@@ -67,7 +67,7 @@ def _server_resolver(client: Client, run_id: str):
         body = r.json() if r.status == 200 else None
         return [e["resource"] for e in (body or {}).get("entry") or []
                 if isinstance(e, dict) and isinstance(e.get("resource"), dict)] if isinstance(body, dict) else []
-    return FetchResolver(f"the server {client.base}", lambda ref: _fetch(client, ref), by_uid)
+    return FetchResolver(f"the server {client.base}", client.read, by_uid)
 
 
 def plan(cases: list[Case], caps: Capabilities, version: str, read_only: bool) -> tuple[list[Case], list[CaseResult]]:
@@ -224,14 +224,6 @@ def _no_load_reason(caps: Capabilities, version: str, read_only: bool) -> str | 
         return ("the case needs the dataset, and the CapabilityStatement claims neither transaction nor "
                 f"create for {', '.join(missing)}")
     return None
-
-
-def _fetch(client: Client, ref: str):
-    try:
-        r = client.request("GET", ref)
-    except TransportError:
-        return None
-    return r.json() if r.status == 200 else None
 
 
 def _discover(client: Client) -> tuple[Capabilities | None, str | None]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.imaging.context import Resolver
-from harness.validation.issues import ERROR, Issue, Result
+from harness.validation.issues import Result
 from harness.validation.jsonparse import ParseError, parse_bytes
 
 CHUNK_LINES = 500
@@ -22,14 +22,8 @@ PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # below this, starting processes costs mor
 _WORKER: dict = {}  # resolver and version for forked workers (set before the pool forks)
 
 
-def _error(source: str, err, version: str | None) -> Result:
-    from harness.validation.validator import DEFAULT_VERSION
-    return Result(source, None, None, version or DEFAULT_VERSION,
-                  (Issue(ERROR, "json.syntax", "$", str(err), "RFC 8259 JSON; FHIR JSON format"),))
-
-
 def _lines(name: str, start: int, lines: list[bytes], version: str | None, resolver) -> list[Result]:
-    from harness.validation.sources import results_for_value
+    from harness.validation.sources import _error, results_for_value
     out: list[Result] = []
     for n, line in enumerate(lines, start=start):
         if not line.strip():
@@ -38,7 +32,8 @@ def _lines(name: str, start: int, lines: list[bytes], version: str | None, resol
         parsed = parse_bytes(line)
         if parsed.error is not None:
             err = parsed.error
-            out.append(_error(source, ParseError(err.message, n if err.line else None, err.column), version))
+            out.append(_error(source, "json.syntax", ParseError(err.message, n if err.line else None, err.column),
+                              version))
             continue
         out.extend(results_for_value(parsed.value, parsed.duplicates, source, version, resolver=resolver))
     return out
@@ -70,8 +65,8 @@ def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolv
         f = path.open("rb")
         size = path.stat().st_size
     except OSError as e:
-        from harness.validation.sources import _error as unreadable
-        yield unreadable(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
+        from harness.validation.sources import _error
+        yield _error(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
         return
     workers = default_workers() if workers is None else max(1, workers)
     with f:

@@ -104,7 +104,8 @@ def load_context(paths: list[str]) -> tuple[Index, list[str]]:
     return index, problems
 
 
-_CONTEXT_LINE = re.compile(rb'"resourceType"\s*:\s*"(?:ImagingStudy|Endpoint)"')
+_CONTEXT_TYPES = ("ImagingStudy", "Endpoint")  # what the imaging rules look up in an export
+_CONTEXT_LINE = re.compile(rb'"resourceType"\s*:\s*"(?:' + "|".join(_CONTEXT_TYPES).encode() + rb')"')
 
 
 def _validate_ndjson_values(path: Path, context_only: bool = False) -> Iterator[dict]:
@@ -119,7 +120,7 @@ def _validate_ndjson_values(path: Path, context_only: bool = False) -> Iterator[
                 if parsed is not None and parsed.error is None and isinstance(parsed.value, dict):
                     if not context_only:
                         yield parsed.value
-                    elif parsed.value.get("resourceType") in ("ImagingStudy", "Endpoint"):
+                    elif parsed.value.get("resourceType") in _CONTEXT_TYPES:
                         yield parsed.value  # the PackedIndex keeps only what the rules read
     except OSError:
         return
