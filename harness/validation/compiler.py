@@ -56,6 +56,7 @@ class Child:
     targets: tuple[str, ...] = ()
     no_extension: bool = False  # System-typed (Element.id, Extension.url): no _element allowed
     requirement: str | None = None
+    item_constraints: tuple[Constraint, ...] | None = None  # constraints + the type's, once known
 
 
 @dataclass(slots=True)
@@ -101,6 +102,16 @@ class Compiler:
             else:
                 child.node = self.type_node(child.type_code)
         return child.node
+
+    def item_constraints(self, child: Child) -> tuple[Constraint, ...]:
+        """The constraints on each value of a complex element: the element's and its type's. One
+        tuple per element, so the invariant pass can cache its plan by identity."""
+        cons = child.item_constraints
+        if cons is None:
+            node = self.child_node(child)
+            cons = child.item_constraints = child.constraints + (
+                node.constraints if child.kind == "complex" else ())
+        return cons
 
     # --- building --------------------------------------------------------------------------------
     def _elements_by_parent(self, type_name: str) -> dict[str, list[dict]]:

@@ -78,15 +78,17 @@ NATIVE: dict[tuple[str, str], Callable[..., bool]] = {
 }
 NARRATIVE_KEYS = {("Narrative", "txt-1"), ("Narrative", "txt-2")}
 
+_BY_KEY, _BY_EXPRESSION, _GENERAL = "by-key", "by-expression", "general"
 _SEVERITY = {"error": ERROR, "warning": WARNING, "information": INFORMATION}
 
 
 class InvariantPass:
     def __init__(self, version: str, label: str, membership, native: bool = True):
-        self.native = native  # False: every expression-keyed native goes through fhirpathpy (tests compare)
+        self._native = native
         self.evaluator = Evaluator(version)
         self.label = label
         self.membership = membership
+        self._compiled: dict[int, tuple] = {}  # id(constraints tuple) -> _compile's entry
 
     def run(self, pending: list[Pending], bundle: dict | None, local_refs: dict | None = None) -> list[Issue]:
         issues: list[Issue] = []
@@ -94,14 +96,62 @@ class InvariantPass:
 
         def refs(r: dict) -> set[str]:
             return table.get(id(r), set())
+        compiled = self._compiled
         for p in pending:
-            seen: set[str] = set()
-            for c in p.constraints:
-                if c.key in seen:
-                    continue
-                seen.add(c.key)
-                self._one(c, p, bundle, refs, issues)
+            cons = p.constraints
+            entry = compiled.get(id(cons))
+            if entry is None or entry[0] is not cons:
+                entry = self._compile(cons)
+            value = p.value
+            for c, kind, fn in entry[1]:
+                if kind is _GENERAL or value.__class__ is not dict:
+                    self._one(c, p, bundle, refs, issues)
+                elif kind is _BY_EXPRESSION:
+                    if not fn(value, p):
+                        issues.append(self._violation(c, p))
+                elif c.key != "dom-6" or value is p.root:  # contained resources: the container's text
+                    if not fn(value, refs):
+                        issues.append(self._violation(c, p))
         return issues
+
+    def _compile(self, cons: tuple) -> tuple:
+        """(constraints, [(constraint, kind, function)] with each key once), once per constraints
+        tuple (kept in the entry, so its id cannot be reused while cached)."""
+        seen: set[str] = set()
+        plans = []
+        for c in cons:
+            if c.key not in seen:
+                seen.add(c.key)
+                plans.append(self._plan(c))
+        entry = (cons, plans)
+        if len(self._compiled) < 100_000:
+            self._compiled[id(cons)] = entry
+        return entry
+
+    @property
+    def native(self) -> bool:
+        """False: every expression-keyed native goes through fhirpathpy (tests and benchmarks compare)."""
+        return self._native
+
+    @native.setter
+    def native(self, value: bool) -> None:
+        self._native = value
+        self._compiled.clear()
+
+    def _plan(self, c: Constraint) -> tuple:
+        """How a constraint is evaluated: natively by key, natively by expression, or in _one."""
+        ident = (c.source, c.key)
+        if ident in NARRATIVE_KEYS:
+            return c, _GENERAL, None
+        if ident in NATIVE:
+            return c, _BY_KEY, NATIVE[ident]
+        if self._native and c.expression in NATIVE_EXPRESSIONS:
+            return c, _BY_EXPRESSION, NATIVE_EXPRESSIONS[c.expression]
+        return c, _GENERAL, None
+
+    def _violation(self, c: Constraint, p: Pending) -> Issue:
+        return Issue(_SEVERITY.get(c.severity, ERROR), f"invariant.{c.key}", p.location,
+                     f"{c.key}: {c.human}", self._requirement(c))
 
     def _requirement(self, c: Constraint) -> str:
         return f"{self.label} {c.owner}: {c.key} '{c.human}'"
@@ -114,36 +164,27 @@ class InvariantPass:
                     rule = "narrative.xhtml" if prob.key == "xhtml" else f"invariant.{prob.key}"
                     issues.append(Issue(prob.severity, rule, p.location, prob.message, self._requirement(c)))
             return
-        native = NATIVE.get(ident)
-        by_expression = NATIVE_EXPRESSIONS.get(c.expression) if self.native else None
-        if native is not None and isinstance(p.value, dict):
-            if c.key == "dom-6" and p.value is not p.root:
-                return  # contained resources have their narrative in the container's text
-            ok = native(p.value, refs)
-        elif by_expression is not None and isinstance(p.value, dict):
-            ok = by_expression(p.value, p)
-        else:
-            ctx = EvalContext(root=p.root, resource=p.resource, bundle=bundle, membership=self.membership)
-            try:
-                result = self.evaluator.evaluate(c.expression, p.value, p.type_path, ctx)
-            except NotEvaluable as e:
-                issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
-                                    f"{c.key} could not be evaluated: {e}", self._requirement(c)))
-                return
-            except Exception as e:  # an engine failure on this input: say so, never pass silently
-                issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
-                                    f"{c.key} could not be evaluated ({type(e).__name__}: {str(e)[:200]})",
-                                    self._requirement(c)))
-                return
-            ok = _truthy(result)
-            if ok is None:
-                issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
-                                    f"{c.key} did not evaluate to a boolean (got {str(result)[:120]})",
-                                    self._requirement(c)))
-                return
+        # the natives ran in run(); here: fhirpathpy, and natives given a non-object value
+        ctx = EvalContext(root=p.root, resource=p.resource, bundle=bundle, membership=self.membership)
+        try:
+            result = self.evaluator.evaluate(c.expression, p.value, p.type_path, ctx)
+        except NotEvaluable as e:
+            issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
+                                f"{c.key} could not be evaluated: {e}", self._requirement(c)))
+            return
+        except Exception as e:  # an engine failure on this input: say so, never pass silently
+            issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
+                                f"{c.key} could not be evaluated ({type(e).__name__}: {str(e)[:200]})",
+                                self._requirement(c)))
+            return
+        ok = _truthy(result)
+        if ok is None:
+            issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
+                                f"{c.key} did not evaluate to a boolean (got {str(result)[:120]})",
+                                self._requirement(c)))
+            return
         if not ok:
-            issues.append(Issue(_SEVERITY.get(c.severity, ERROR), f"invariant.{c.key}", p.location,
-                                f"{c.key}: {c.human}", self._requirement(c)))
+            issues.append(self._violation(c, p))
 
 
 def _truthy(result) -> bool | None:

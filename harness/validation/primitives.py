@@ -15,9 +15,16 @@ MAX_STRING = 1024 * 1024  # "strings SHALL NOT exceed 1MB in size" (datatypes, s
 
 _DATE_PARTS = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _TIME_PARTS = re.compile(r"(\d{2}):(\d{2}):(\d{2})")
+_ZONE = re.compile(r"([+-])(\d{2}):(\d{2})$")
+# a time of day (with an optional zone) every part of which is in range: nothing to report
+_IN_RANGE_TIME = re.compile(
+    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?(?:Z|[+-](?:0[0-9]|1[0-4]):[0-5][0-9])?",
+    re.ASCII)
 
 
 def _calendar_date(value: str) -> str | None:
+    if value[8:10] < "29":
+        return None  # no day (the slice is short or not digits) or a day every month has
     m = _DATE_PARTS.match(value)
     if not m or not m.group(3):
         return None
@@ -28,12 +35,16 @@ def _calendar_date(value: str) -> str | None:
 
 
 def _time_of_day(value: str) -> str | None:
+    if ":" not in value:
+        return None  # a date only: no time, no zone
     t = value.split("T", 1)[1] if "T" in value else value
+    if _IN_RANGE_TIME.fullmatch(t):
+        return None
     m = _TIME_PARTS.match(t)
     if m and (int(m.group(1)) > 23 or int(m.group(2)) > 59 or int(m.group(3)) > 60):
         return f"{value!r} has an hour, minute or second out of range"
     if "T" in value:
-        tz = re.search(r"([+-])(\d{2}):(\d{2})$", t)
+        tz = _ZONE.search(t)
         if tz and (int(tz.group(2)) > 14 or int(tz.group(3)) > 59):
             return f"{value!r} has a time-zone offset out of range"
     return None
@@ -58,15 +69,16 @@ def _finite(value: object) -> str | None:
 
 
 _INT32 = (-(2**31), 2**31 - 1)
+#: the value range of each whole-number type, by FHIR type name
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "integer": _INT32, "unsignedInt": (0, _INT32[1]), "positiveInt": (1, _INT32[1])}
 # Checks the regex cannot make, by FHIR type name (the same meaning in every version).
 _EXTRA: dict[str, Callable[[object], str | None]] = {
     "date": _calendar_date,  # type: ignore[dict-item]
     "dateTime": _datetime,  # type: ignore[dict-item]
     "instant": _datetime,  # type: ignore[dict-item]
     "time": _time_of_day,  # type: ignore[dict-item]
-    "integer": _int_range(*_INT32),
-    "unsignedInt": _int_range(0, _INT32[1]),
-    "positiveInt": _int_range(1, _INT32[1]),
+    **{name: _int_range(*bounds) for name, bounds in INT_RANGES.items()},
     "decimal": _finite,
 }
 

@@ -10,23 +10,36 @@ from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
 from harness.validation.primitives import kind_of
 from harness.validation import terminology
 
-_URI_TYPES = frozenset({"uri", "url", "canonical"})
-_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+URI_TYPES = frozenset({"uri", "url", "canonical"})
+ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
 class Pending:
-    """An element instance whose constraints the invariant pass evaluates."""
+    """An element instance whose constraints the invariant pass evaluates. The location may be
+    kept lazily as a tuple (see fastpath.loc_text) and is joined into text only when read."""
 
-    __slots__ = ("constraints", "value", "type_path", "location", "resource", "root", "node")
+    __slots__ = ("constraints", "value", "type_path", "_loc", "resource", "root", "node")
 
     def __init__(self, constraints, value, type_path, location, resource, root, node):
         self.constraints = constraints
         self.value = value
         self.type_path = type_path
-        self.location = location
+        self._loc = location
         self.resource = resource
         self.root = root
         self.node = node
+
+    @property
+    def location(self) -> str:
+        loc = self._loc
+        if loc.__class__ is tuple:
+            parts = []
+            while loc.__class__ is tuple:
+                parts.append(f"{loc[1]}[{loc[2]}]" if len(loc) == 3 else loc[1])
+                loc = loc[0]
+            parts.append(loc)
+            self._loc = loc = "".join(reversed(parts))
+        return loc
 
 
 class Walker:
@@ -75,7 +88,7 @@ class Walker:
                      f"{self.label} definitions manifest: inherits {owner.name}")
         rid = obj.get("id")
         skip: tuple[str, ...] = ("resourceType",)
-        if isinstance(rid, str) and rid and (len(rid) > 64 or not set(rid) <= _ID_CHARS):
+        if isinstance(rid, str) and rid and (len(rid) > 64 or not set(rid) <= ID_CHARS):
             self.add(ERROR, "structure.resource-id", f"{loc}.id",
                      f"resource id {rid[:80]!r} is not 1-64 characters of A-Z a-z 0-9 - .",
                      f"{self.label} Resource.id (datatypes: id)")
@@ -159,7 +172,7 @@ class Walker:
                 continue
             node = self.c.child_node(child)
             self.obj(item, node, here, resource, root)
-            cons = child.constraints + (node.constraints if child.kind == "complex" else ())
+            cons = self.c.item_constraints(child)
             if cons:
                 self.pending.append(Pending(cons, item, child.path if child.kind == "backbone" else node.path,
                                             here, resource, root, node))
@@ -242,7 +255,7 @@ class Walker:
 
     def one_primitive(self, child: Child, value, ext, here: str, resource: dict, root: dict) -> None:
         if isinstance(value, str) and value.startswith("#") and (
-                child.type_code in _URI_TYPES or child.path == "Reference.reference"):
+                child.type_code in URI_TYPES or child.path == "Reference.reference"):
             self.local_refs.setdefault(id(resource), set()).add(value)
         if value is not None:
             problem = child.prim.check(value)  # type: ignore[union-attr]
@@ -269,23 +282,10 @@ class Walker:
 
     # --- references and extensions ---------------------------------------------------------------
     def reference_target(self, child: Child, item: dict, here: str) -> None:
-        if "Resource" in child.targets:
-            return
-        rtype = item.get("type") if isinstance(item.get("type"), str) else None
-        ref = item.get("reference")
-        named = None
-        if isinstance(ref, str) and not ref.startswith(("#", "urn:")):
-            parts = ref.split("?")[0].rstrip("/").split("/")
-            if "_history" in parts:
-                parts = parts[: parts.index("_history")]
-            if len(parts) >= 2 and parts[-2][:1].isupper():
-                named = parts[-2]
-        for t in (rtype, named):
-            if t and t not in child.targets and self.defs.kind(t) == "resource":
-                self.add(ERROR, "structure.reference-target", here,
-                         f"{child.path} may reference {', '.join(child.targets)}, not {t}",
-                         self.req(child, f"Reference({' | '.join(child.targets)})"))
-                return
+        problem = reference_target_problem(self.defs, child, item)
+        if problem is not None:
+            self.add(ERROR, "structure.reference-target", here, problem,
+                     self.req(child, f"Reference({' | '.join(child.targets)})"))
 
     def extension(self, ext: dict, loc: str) -> None:
         url = ext.get("url")
@@ -303,6 +303,25 @@ class Walker:
             self.add(WARNING, "extension.modifier" if modifier else "extension.unknown", loc,
                      f"extension {url} is not defined in {self.label}; its content cannot be checked",
                      f"{self.label} extensibility")
+
+
+def reference_target_problem(defs, child: Child, item: dict) -> str | None:
+    """Why a Reference names a resource type its element does not allow, or None."""
+    if "Resource" in child.targets:
+        return None
+    rtype = item.get("type") if isinstance(item.get("type"), str) else None
+    ref = item.get("reference")
+    named = None
+    if isinstance(ref, str) and not ref.startswith(("#", "urn:")):
+        parts = ref.split("?")[0].rstrip("/").split("/")
+        if "_history" in parts:
+            parts = parts[: parts.index("_history")]
+        if len(parts) >= 2 and parts[-2][:1].isupper():
+            named = parts[-2]
+    for t in (rtype, named):
+        if t and t not in child.targets and defs.kind(t) == "resource":
+            return f"{child.path} may reference {', '.join(child.targets)}, not {t}"
+    return None
 
 
 def _nested(loc: str) -> bool:

@@ -7,6 +7,7 @@ from functools import lru_cache
 from harness import definitions, imaging
 from harness.imaging.context import Resolver
 from harness.validation.compiler import Compiler
+from harness.validation.fastpath import FastPath
 from harness.validation.invariants import InvariantPass
 from harness.validation.issues import ERROR, INFORMATION, Issue, Result
 from harness.validation.structure import Walker
@@ -22,6 +23,7 @@ class Validator:
         self.defs = definitions.load(version)
         self.version = version
         self.compiler = Compiler(self.defs)
+        self.fastpath: FastPath | None = FastPath(self.compiler)  # None: always the full walk (tests)
         self.invariants = InvariantPass(version, self.defs.label, self._member_of)
 
     def _member_of(self, url: str, value) -> bool | None:
@@ -39,12 +41,17 @@ class Validator:
     def issues(self, resource: dict, duplicates: dict[int, list[str]] | None = None,
                bundle: dict | None = None, split_bundles: bool = True,
                resolver: Resolver | None = None, full_url: str | None = None) -> list[Issue]:
-        walker = Walker(self.compiler, duplicates or {}, split_bundles=split_bundles)
-        walker.resource(resource, resource.get("resourceType") or "$", None)
-        issues = walker.issues
-        issues.extend(self.invariants.run(walker.pending, bundle if bundle is not None else
+        fast = self.fastpath.run(resource, split_bundles) if self.fastpath and not duplicates else None
+        if fast is not None:  # nothing structural to report: the walk's pending list, computed fast
+            issues: list[Issue] = []
+            pending, local_refs = fast.pending, fast.local_refs
+        else:
+            walker = Walker(self.compiler, duplicates or {}, split_bundles=split_bundles)
+            walker.resource(resource, resource.get("resourceType") or "$", None)
+            issues, pending, local_refs = walker.issues, walker.pending, walker.local_refs
+        issues.extend(self.invariants.run(pending, bundle if bundle is not None else
                                           (resource if resource.get("resourceType") == "Bundle" else None),
-                                          walker.local_refs))
+                                          local_refs))
         issues.extend(imaging.run(resource, self.version, resolver, full_url))
         return issues
 

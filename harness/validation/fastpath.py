@@ -1,0 +1,339 @@
+"""The structural walk's fast path: checkers compiled from the definitions that certify a resource
+has no structural finding at all, or give up.
+
+Most resources in an export are valid, and for a valid resource the structural walk's only output
+is the list of elements carrying invariants (and the '#' references dom-3 needs). The fast path
+computes exactly that, with one closure per element compiled once per process from the same
+Nodes the walk uses: no location strings (locations are kept as tuples and joined only when an
+invariant fails), no issue objects, no per-element method dispatch.
+
+The moment anything would produce a finding of any severity (a wrong JSON kind, a cardinality, an
+unknown element, a code outside a bound value set, an unknown extension, a duplicate key...) the
+fast path raises Slow and the validator runs the full structural walk on the whole resource
+instead. So the fast path never decides a finding: the walk's results are the results, and the
+fast path only skips work for resources on which the walk would report nothing. Tests compare the
+two on every fixture, the official examples and generated mutations, pending list included.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from harness.validation import codegen, terminology
+from harness.validation.compiler import Child, Compiler, Node
+from harness.validation.primitives import MAX_STRING, PrimitiveSpec
+from harness.validation.structure import ID_CHARS, URI_TYPES, Pending, reference_target_problem
+
+
+class Slow(Exception):
+    """Something here would be reported: the full walk must run."""
+
+
+_SLOW = Slow()
+
+
+def _slow(*_args) -> None:
+    raise _SLOW
+
+
+class State:
+    __slots__ = ("pending", "local_refs")
+
+    def __init__(self) -> None:
+        self.pending: list[Pending] = []
+        self.local_refs: dict[int, set[str]] = {}
+
+
+def _binding_ok(defs, child: Child) -> Callable[[object], bool] | None:
+    """A predicate that is True exactly when terminology.check would report nothing; None when
+    it never reports anything for this element."""
+    strength, url = child.binding  # type: ignore[misc]
+    exp = terminology.expansion(defs, url)
+    if not exp.expandable and not exp.grammars:
+        return _never if strength == "required" else None
+    quiet_miss = strength != "required" and not exp.expandable  # an extensible grammar-only set
+    has_coding, has_code = exp.has_coding, exp.has_code
+    t = child.type_code
+
+    def codings_ok(cc) -> bool:
+        coding = cc.get("coding")
+        if isinstance(coding, list):
+            for c in coding:
+                if isinstance(c, dict) and has_coding(c.get("system"), c.get("code")):
+                    return True
+        return quiet_miss
+
+    if t == "CodeableReference":
+        def ok(v) -> bool:
+            concept = v.get("concept") if isinstance(v, dict) else None
+            return concept is None or not isinstance(concept, dict) or codings_ok(concept)
+        return ok
+    if t == "CodeableConcept":
+        return lambda v: not isinstance(v, dict) or codings_ok(v)
+    if t == "Coding":
+        return lambda v: not isinstance(v, dict) or has_coding(v.get("system"), v.get("code")) or quiet_miss
+    if t == "Quantity":
+        return lambda v: (not isinstance(v, dict) or v.get("code") is None
+                          or has_coding(v.get("system"), v.get("code")) or quiet_miss)
+    return lambda v: not isinstance(v, str) or has_code(v) or quiet_miss
+
+
+def _never(_v) -> bool:
+    return False
+
+
+class FastPath:
+    """Compiled checkers for one version; `run` returns a State, or None when the walk must run."""
+
+    def __init__(self, compiler: Compiler):
+        self.c = compiler
+        self.defs = compiler.defs
+        self._checkers: dict[int, Callable] = {}
+        self._resources: dict[str, tuple] = {}
+
+    def run(self, resource: dict, split_bundles: bool) -> State | None:
+        self.split = split_bundles
+        st = State()
+        try:
+            self.resource(resource, resource.get("resourceType"), None, st)
+        except Slow:
+            return None
+        except RecursionError:
+            return None  # the walk reports what it can of a resource nested this deeply
+        return st
+
+    # --- resources -------------------------------------------------------------------------------
+    def _resource_entry(self, rt) -> tuple:
+        entry = self._resources.get(rt)
+        if entry is None:
+            entry = (None, None)
+            if self.defs.kind(rt) == "resource":
+                node = self.c.type_node(rt)
+                owner = self.defs.owner_of(rt)
+                if not node.abstract and (owner is None or owner is self.defs):
+                    entry = (self.checker(node), node)
+            self._resources[rt] = entry
+        return entry
+
+    def resource(self, obj: dict, loc, root, st: State) -> None:
+        rt = obj.get("resourceType")
+        if not isinstance(rt, str) or not rt:
+            raise _SLOW
+        check, node = self._resource_entry(rt)
+        if check is None:
+            raise _SLOW
+        rid = obj.get("id")
+        if isinstance(rid, str) and rid and (len(rid) > 64 or not set(rid) <= ID_CHARS):
+            raise _SLOW
+        root = root if root is not None else obj
+        check(obj, loc, obj, root, st)
+        if node.constraints:
+            st.pending.append(Pending(node.constraints, obj, rt, loc, obj, root, node))
+
+    # --- objects ---------------------------------------------------------------------------------
+    def checker(self, node: Node) -> Callable:
+        check = self._checkers.get(id(node))
+        if check is None:
+            check = self._build(node)
+            self._checkers[id(node)] = check
+        return check
+
+    def _build(self, node: Node) -> Callable:
+        handlers: dict[str, Callable] = {}
+        for key, child in node.children.items():
+            general = self._handler(child)
+            bind = _binding_ok(self.defs, child) if child.binding is not None else None
+            if child.kind == "primitive":
+                special = codegen.primitive_handler(child, general, bind, _SLOW)
+            else:
+                special = codegen.complex_handler(self, child, bind, _SLOW)
+            handlers[key] = special or general
+            if child.kind == "primitive" and not child.no_extension:
+                handlers["_" + key] = _underscore(key)
+        if node.is_resource:
+            handlers["resourceType"] = _skip
+        required = [(keys[0], "_" + keys[0]) for m, keys in node.groups.values() if m > 0 and len(keys) == 1]
+        choices = [(tuple((k, "_" + k) for k in keys), m) for m, keys in node.groups.values() if len(keys) > 1]
+
+        def groups(o: dict) -> None:
+            """The walk's group checks: a required element present, at most one type of a choice."""
+            for k, uk in required:
+                if k not in o and uk not in o:
+                    raise _SLOW
+            for keys, m in choices:
+                n = 0
+                for k, uk in keys:
+                    if k in o or uk in o:
+                        n += 1
+                if n > 1 or (n == 0 and m > 0):
+                    raise _SLOW
+        return codegen.object_checker(node, handlers, groups,
+                                      self._extension_ok if node.is_extension else None, _SLOW)
+
+    def _extension_ok(self, ext: dict) -> bool:
+        url = ext.get("url")
+        return (isinstance(url, str) and ("://" in url or url.startswith("urn:"))
+                and self.defs.extension(url) is not None)
+
+    # --- elements --------------------------------------------------------------------------------
+    def _handler(self, child: Child) -> Callable:
+        if child.max == 0:
+            return _slow
+        if child.kind == "primitive":
+            return self._primitive(child)
+        return self._complex(child)
+
+    def _primitive(self, child: Child) -> Callable:
+        spec: PrimitiveSpec = child.prim  # type: ignore[assignment]
+        # strings (most primitives) are checked inline; other kinds through spec.check
+        plain = spec.json == "string"
+        rx = spec.regex.fullmatch if plain and spec.regex is not None else None
+        extra = spec.extra if plain else None
+        check = spec.check
+        bind = _binding_ok(self.defs, child) if child.binding is not None else None
+        ukey, seg = "_" + child.key, "." + child.loc
+        local = child.type_code in URI_TYPES or child.path == "Reference.reference"
+        cons, path = child.constraints, child.path
+        ext_checker: list = []
+
+        def ext_check(ext, here, res, root, st) -> None:
+            if ext.__class__ is not dict or "value" in ext:
+                raise _SLOW
+            if not ext_checker:
+                ext_checker.append(self.checker(self.c.type_node(child.type_code)))
+            ext_checker[0](ext, here, res, root, st)
+
+        if not child.many and plain and bind is None and not local and not cons and rx is not None and extra is None:
+            def single_string(v, o, loc, res, root, st) -> None:
+                """the most common element: a string with a regex and nothing else to check"""
+                if v.__class__ is not str or not v or len(v) > MAX_STRING or rx(v) is None:
+                    raise _SLOW
+                if ukey in o:
+                    ext = o[ukey]
+                    if ext is not None:
+                        ext_check(ext, (loc, seg), res, root, st)
+            single_string.plain_string = rx  # type: ignore[attr-defined]
+            return single_string
+        if not child.many:
+            def single(v, o, loc, res, root, st) -> None:
+                if plain:
+                    if (v.__class__ is not str or not v or len(v) > MAX_STRING
+                            or (rx is not None and rx(v) is None) or (extra is not None and extra(v) is not None)):
+                        raise _SLOW
+                elif v is None or v.__class__ is list or check(v) is not None:
+                    raise _SLOW
+                if bind is not None and not bind(v):
+                    raise _SLOW
+                if local and v.__class__ is str and v[:1] == "#":
+                    st.local_refs.setdefault(id(res), set()).add(v)
+                ext = o.get(ukey)
+                if ext is not None:
+                    ext_check(ext, (loc, seg), res, root, st)
+                if cons:
+                    st.pending.append(Pending(cons, v, path, (loc, seg), res, root, None))
+            return single
+        lo, hi = child.min, child.max
+
+        def many(v, o, loc, res, root, st) -> None:
+            if v.__class__ is not list or not v or (hi is not None and len(v) > hi) or len(v) < lo:
+                raise _SLOW
+            if o.get(ukey) is not None:
+                raise _SLOW  # primitive arrays with extensions: rare, the walk lines them up
+            for i, item in enumerate(v):
+                if item is None or check(item) is not None or (bind is not None and not bind(item)):
+                    raise _SLOW
+                if local and item.__class__ is str and item[:1] == "#":
+                    st.local_refs.setdefault(id(res), set()).add(item)
+                if cons:
+                    st.pending.append(Pending(cons, item, path, (loc, seg, i), res, root, None))
+        return many
+
+    def _complex(self, child: Child) -> Callable:
+        seg = "." + child.loc
+        bind = _binding_ok(self.defs, child) if child.binding is not None else None
+        targets = child.targets if child.type_code in ("Reference", "CodeableReference") else ()
+        codeable = child.type_code == "CodeableReference"
+        lo, hi, many = child.min, child.max, child.many
+        if child.kind == "resource":
+            skip_entry = child.path == "Bundle.entry.resource"
+
+            def resources(v, o, loc, res, root, st) -> None:
+                for here, item in _items(v, loc, seg, many, lo, hi):
+                    if item.__class__ is not dict:
+                        raise _SLOW
+                    if not (skip_entry and self.split):
+                        self.resource(item, here, root, st)
+            return resources
+        compiled: list = []  # [checker, node, constraints, type path], resolved on first use
+
+        def resolve() -> list:
+            node = self.c.child_node(child)
+            cons = self.c.item_constraints(child)
+            compiled.extend((self.checker(node), node, cons,
+                             child.path if child.kind == "backbone" else node.path))
+            return compiled
+
+        def after(item, here, res, root, st, node, cons, tpath) -> None:
+            if cons:
+                st.pending.append(Pending(cons, item, tpath, here, res, root, node))
+            if bind is not None and not bind(item):
+                raise _SLOW
+            if targets:
+                ref = item.get("reference") if codeable else item
+                if isinstance(ref, dict) and reference_target_problem(self.defs, child, ref) is not None:
+                    raise _SLOW
+        simple = bind is None and not targets
+
+        if not many:
+            def single(v, o, loc, res, root, st) -> None:
+                if v.__class__ is not dict:
+                    raise _SLOW
+                check, node, cons, tpath = compiled or resolve()
+                here = (loc, seg)
+                check(v, here, res, root, st)
+                if simple:
+                    if cons:
+                        st.pending.append(Pending(cons, v, tpath, here, res, root, node))
+                else:
+                    after(v, here, res, root, st, node, cons, tpath)
+            return single
+
+        def repeated(v, o, loc, res, root, st) -> None:
+            if v.__class__ is not list or not v or (hi is not None and len(v) > hi) or len(v) < lo:
+                raise _SLOW
+            check, node, cons, tpath = compiled or resolve()
+            for i, item in enumerate(v):
+                if item.__class__ is not dict:
+                    raise _SLOW
+                here = (loc, seg, i)
+                check(item, here, res, root, st)
+                if simple:
+                    if cons:
+                        st.pending.append(Pending(cons, item, tpath, here, res, root, node))
+                else:
+                    after(item, here, res, root, st, node, cons, tpath)
+        return repeated
+
+
+def _items(v, loc, seg: str, many: bool, lo: int, hi: int | None) -> list:
+    """(location, item) of an element's value; Slow for any array or cardinality finding."""
+    if not many:
+        if v.__class__ is list:
+            raise _SLOW
+        return [((loc, seg), v)]
+    if v.__class__ is not list or not v or (hi is not None and len(v) > hi) or len(v) < lo:
+        raise _SLOW
+    return [((loc, seg, i), item) for i, item in enumerate(v)]
+
+
+def _skip(v, o, loc, res, root, st) -> None:
+    return None
+
+
+def _underscore(key: str) -> Callable:
+    """'_key': handled with 'key' when both are present; alone (an extension with no value) the
+    walk decides."""
+    def handler(v, o, loc, res, root, st) -> None:
+        if key not in o:
+            raise _SLOW
+    return handler

@@ -1,0 +1,195 @@
+"""The structural fast path (harness/validation/fastpath.py, codegen.py) gives exactly the walk's
+results: the same issues in the same order, the same invariant worklist, the same '#' references.
+
+It is compared with the full walk on every fixture, on thousands of seeded mutations of the valid
+fixtures (each mutation is a small structural defect or a legal variation), on the official examples,
+and its plain-Python regex and date shortcuts are compared with the originals on generated strings.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from harness.validation import primitives
+from harness.validation.codegen import NATIVE_PATTERNS
+from harness.validation.structure import Walker
+from harness.validation.validator import validator
+from tests.test_native_invariants import _version_of
+from tests.test_official_examples import CASES, _package
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted(p for p in (ROOT / "fixtures").rglob("*.json") if p.name != "expectations.json")
+
+
+def _load(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _fixture_version(path: Path) -> str:
+    parts = path.relative_to(ROOT / "fixtures").parts
+    if parts[0] == "datasets":
+        return parts[1]
+    return _version_of(path)
+
+
+def _pending(items) -> list:
+    return [(p.constraints, id(p.value), p.type_path, p.location, id(p.resource), id(p.root), id(p.node))
+            for p in items]
+
+
+def same(resource: dict, version: str, whole: bool = True) -> bool:
+    """Compare fast and full on one resource; True when the fast path certified it. `whole` also
+    compares the validator's complete issue lists (invariants and imaging rules included)."""
+    v = validator(version)
+    walker = Walker(v.compiler, {}, split_bundles=True)
+    walker.resource(resource, resource.get("resourceType") or "$", None)
+    fast = v.fastpath.run(resource, True)
+    if fast is not None:
+        assert walker.issues == [], "the fast path passed a resource the walk reports on"
+        assert _pending(fast.pending) == _pending(walker.pending)
+        assert fast.local_refs == walker.local_refs
+    if not whole:
+        return fast is not None
+    full = v.fastpath
+    try:
+        v.fastpath = None
+        expected = v.issues(copy.deepcopy(resource))
+    finally:
+        v.fastpath = full
+    assert v.issues(copy.deepcopy(resource)) == expected
+    return fast is not None
+
+
+def test_every_fixture():
+    certified = 0
+    for path in FIXTURES:
+        data = _load(path)
+        if isinstance(data, dict) and isinstance(data.get("resourceType"), str):
+            certified += same(data, _fixture_version(path))
+    assert certified > 25  # the valid fixtures take the fast path
+
+
+# --- mutations -------------------------------------------------------------------------------------
+_VALUES = [None, "", " ", "x\x0b", "2023-02-30", "2024-02-29T25:00:00Z", "#", "#ep", 0, -1, 2**31, 1.5,
+           True, [], {}, [None], ["a"], {"id": "only"}, {"extension": []}, "urn:oid:1.2.3", "Patient/p",
+           {"reference": "Device/d"}, {"url": "http://example.org/unknown", "valueString": "x"}]
+
+
+def _paths(node, here=()):
+    """Every (container, key) in a JSON tree."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield node, k
+            yield from _paths(v, here + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield node, i
+            yield from _paths(v, here + (i,))
+
+
+def _mutate(resource: dict, rng: random.Random) -> dict:
+    r = copy.deepcopy(resource)
+    places = list(_paths(r))
+    container, key = rng.choice(places)
+    op = rng.randrange(7)
+    if op == 0 and isinstance(container, dict):
+        del container[key]
+    elif op == 1:
+        container[key] = copy.deepcopy(rng.choice(_VALUES))
+    elif op == 2 and isinstance(container, dict):
+        container["_" + str(key)] = {"extension": [{"url": "http://example.org/x", "valueBoolean": True}]}
+    elif op == 3 and isinstance(container, dict):
+        container[rng.choice(["unknownThing", "valueString", "valueBoolean", "fhir_comments", "id"])] = "v"
+    elif op == 4:
+        value = container[key]
+        container[key] = value[0] if isinstance(value, list) and value else [value]
+    elif op == 5 and isinstance(container[key], str):
+        container[key] = container[key] + rng.choice(["\x0c", " ", "\t", "Z", "\u00a0", "é"])
+    else:
+        container[key] = copy.deepcopy(container[key])  # a legal no-op: the same value again
+    return r
+
+
+@pytest.mark.parametrize("version", ["r4", "r5"])
+def test_mutations_of_the_valid_fixtures(version: str):
+    rng = random.Random(20261123)
+    sources = [d for d in (_load(p) for p in sorted((ROOT / "fixtures/valid" / version).glob("*.json"))
+                           + sorted((ROOT / "fixtures/datasets" / version).glob("*.json")))
+               if isinstance(d, dict)]
+    fast = slow = 0
+    for _ in range(1500):
+        mutated = _mutate(rng.choice(sources), rng)
+        if same(mutated, version):
+            fast += 1
+        else:
+            slow += 1
+    assert fast > 100 and slow > 500  # both paths exercised
+
+
+@pytest.mark.parametrize("name,pkg_version,version,prefixes", CASES, ids=[c[2] for c in CASES])
+def test_official_examples(name, pkg_version, version, prefixes):
+    pkg = _package(name, pkg_version)
+    certified = 0
+    for f in sorted(pkg.glob("*.json")):
+        data = _load(f)
+        if isinstance(data, dict) and data.get("resourceType") not in ("StructureDefinition", "Bundle"):
+            certified += same(data, version, whole=f.name.startswith(prefixes))
+    assert certified > 300
+
+
+# --- shortcuts -------------------------------------------------------------------------------------
+_CHARS = st.sampled_from(list("ab19 \t\r\n\x0b\x0c\x00-:.#Tz\u00a0\u2028é٣"))
+
+
+@pytest.mark.parametrize("pattern", sorted(NATIVE_PATTERNS))
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(_CHARS, min_size=1, max_size=12))
+def test_native_patterns_equal_the_regex(pattern, text):
+    fails = eval(NATIVE_PATTERNS[pattern].format(v="text"))  # the generated code's own expression
+    assert fails == (re.compile(pattern, re.ASCII).fullmatch(text) is None)
+
+
+def _calendar_date_reference(value: str):
+    m = primitives._DATE_PARTS.match(value)
+    if not m or not m.group(3):
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    import calendar
+    if 1 <= mo <= 12 and d > calendar.monthrange(y, mo)[1]:
+        return "bad"
+    return None
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=st.from_regex(r"\A[0-9٣]{4}(-[0-9٣ ]{1,2}(-[0-9٣ ]{1,2}.{0,3})?)?\Z"))
+def test_calendar_date_shortcut_is_exact(text):
+    assert (primitives._calendar_date(text) is None) == (_calendar_date_reference(text) is None)
+
+
+def _time_of_day_reference(value: str):
+    t = value.split("T", 1)[1] if "T" in value else value
+    m = primitives._TIME_PARTS.match(t)
+    if m and (int(m.group(1)) > 23 or int(m.group(2)) > 59 or int(m.group(3)) > 60):
+        return "bad"
+    if "T" in value:
+        tz = re.search(r"([+-])(\d{2}):(\d{2})$", t)
+        if tz and (int(tz.group(2)) > 14 or int(tz.group(3)) > 59):
+            return "bad"
+    return None
+
+
+@settings(max_examples=800, deadline=None)
+@given(text=st.from_regex(r"\A(2024-01-0[0-9]T)?[0-9٣]{2}:[0-9٣]{2}:[0-9٣]{2}(\.[0-9]{1,3})?"
+                          r"(Z|[+-][0-9٣]{2}:[0-9٣]{2}|\n)?\Z") | st.text(_CHARS, max_size=14))
+def test_time_of_day_shortcut_is_exact(text):
+    assert (primitives._time_of_day(text) is None) == (_time_of_day_reference(text) is None)
