@@ -11,6 +11,7 @@ finding, so the full structural walk decides every finding.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from harness.validation.compiler import Child, Node
@@ -24,6 +25,11 @@ NATIVE_PATTERNS: dict[str, str] = {
     # string: any character but \f and \v
     r"[ \r\n\t\S]+": "'\\x0b' in {v} or '\\x0c' in {v}",
 }
+
+
+#: per primitive type, strings its regex has matched (bounded; the spec is kept so its id is not reused)
+_SEEN: dict[int, tuple] = {}
+SEEN_MAX = 4096
 
 
 def _compile(name: str, lines: list[str], env: dict) -> Callable:
@@ -41,43 +47,72 @@ def _lazy(env: dict, name: str, make: Callable[[], Callable]) -> None:
     env[name] = stub
 
 
+def _value_lines(spec, env: dict) -> list[str]:
+    """Lines that raise SLOW unless spec.check(v) would be None (v is the value, never null)."""
+    if spec.json == "string":
+        lines = [f"if v.__class__ is not str or not v or len(v) > {MAX_STRING}:", "    raise SLOW"]
+        native = NATIVE_PATTERNS.get(spec.regex.pattern) if spec.regex is not None else None
+        if native is not None:
+            lines += [f"if {native.format(v='v')}:", "    raise SLOW"]
+        elif spec.regex is not None:
+            # values that matched before (systems, codes, units repeat across an export) skip the regex
+            env["RX"], env["SEEN"] = spec.regex.fullmatch, _SEEN.setdefault(id(spec), (spec, set()))[1]
+            lines += ["if v not in SEEN:", "    if RX(v) is None:", "        raise SLOW",
+                      f"    if len(SEEN) < {SEEN_MAX}:", "        SEEN.add(v)"]
+        if spec.extra is not None:
+            env["EXTRA"] = spec.extra
+            lines += ["if EXTRA(v) is not None:", "    raise SLOW"]
+        return lines
+    if spec.json == "number" and spec.integer and spec.name in INT_RANGES and spec.extra is not None:
+        lo, hi = INT_RANGES[spec.name]  # whole numbers: an int (never a bool) in the type's range
+        return [f"if v.__class__ is not int or v < {lo} or v > {hi}:", "    raise SLOW"]
+    if spec.json == "number" and spec.name == "decimal" and not spec.integer:
+        env["isfinite"] = math.isfinite  # decimal: any int, or a finite float (never a bool)
+        return ["if v.__class__ is not int and (v.__class__ is not float or not isfinite(v)):", "    raise SLOW"]
+    if spec.json == "boolean":
+        return ["if v is not True and v is not False:", "    raise SLOW"]
+    env["CHECK"] = spec.check
+    return ["if v is None or v.__class__ is list or CHECK(v) is not None:", "    raise SLOW"]
+
+
 def primitive_handler(child: Child, general: Callable, bind, slow: BaseException) -> Callable | None:
-    """A single-valued primitive element; `general` (the closure) handles the value with its
-    '_name' extension object."""
+    """A primitive element, one or many; `general` (the closure) handles values that come with
+    their '_name' extension objects."""
     spec = child.prim
-    if spec is None or child.many or child.max == 0:
+    if spec is None or child.max == 0:
         return None
     env: dict = {"SLOW": slow, "GENERAL": general, "BIND": bind, "Pending": Pending,
                  "CONS": child.constraints, "PATH": child.path, "SEG": "." + child.loc}
+    per_value = _value_lines(spec, env)
+    if bind is not None:
+        per_value += ["if not BIND(v):", "    raise SLOW"]
+    if child.type_code in URI_TYPES or child.path == "Reference.reference":
+        per_value += ["if v.__class__ is str and v[:1] == '#':",
+                      "    st.local_refs.setdefault(id(res), set()).add(v)"]
     body = ["def handler(v, o, loc, res, root, st):"]
     if not child.no_extension:
         body += [f"    if {'_' + child.key!r} in o:", "        return GENERAL(v, o, loc, res, root, st)"]
-    if spec.json == "string":
-        body += [f"    if v.__class__ is not str or not v or len(v) > {MAX_STRING}:", "        raise SLOW"]
-        if spec.regex is not None:
-            native = NATIVE_PATTERNS.get(spec.regex.pattern)
-            env["RX"] = spec.regex.fullmatch
-            test = native.format(v="v") if native else "RX(v) is None"
-            body += [f"    if {test}:", "        raise SLOW"]
-        if spec.extra is not None:
-            env["EXTRA"] = spec.extra
-            body += ["    if EXTRA(v) is not None:", "        raise SLOW"]
-    elif spec.json == "number" and spec.integer and INT_RANGES.get(spec.name) and spec.extra is not None:
-        lo, hi = INT_RANGES[spec.name]  # whole numbers: an int (never a bool) in the type's range
-        body += [f"    if v.__class__ is not int or v < {lo} or v > {hi}:", "        raise SLOW"]
-    elif spec.json == "boolean":
-        body += ["    if v is not True and v is not False:", "        raise SLOW"]
+    if not child.many:
+        if child.constraints:
+            per_value += ["st.pending.append(Pending(CONS, v, PATH, (loc, SEG), res, root, None))"]
+        body += ["    " + line for line in per_value]
     else:
-        env["CHECK"] = spec.check
-        body += ["    if v is None or v.__class__ is list or CHECK(v) is not None:", "        raise SLOW"]
-    if bind is not None:
-        body += ["    if not BIND(v):", "        raise SLOW"]
-    if child.type_code in URI_TYPES or child.path == "Reference.reference":
-        body += ["    if v.__class__ is str and v[:1] == '#':",
-                 "        st.local_refs.setdefault(id(res), set()).add(v)"]
-    if child.constraints:
-        body += ["    st.pending.append(Pending(CONS, v, PATH, (loc, SEG), res, root, None))"]
+        if child.constraints:
+            per_value += ["st.pending.append(Pending(CONS, v, PATH, (loc, SEG, i), res, root, None))"]
+        body += ["    values = v", f"    if {_size_test(child)}:", "        raise SLOW",
+                 "    for i, v in enumerate(values):"]
+        body += ["        " + line for line in per_value]
     return _compile("handler", body, env)
+
+
+def _size_test(child: Child) -> str:
+    """The walk's array findings: not an array, empty, more than max, fewer than min."""
+    size = ["values.__class__ is not list", "not values"]
+    if child.max is not None:
+        size.append(f"len(values) > {child.max}")
+    if child.min > 1:
+        size.append(f"len(values) < {child.min}")
+    return " or ".join(size)
 
 
 def complex_handler(fp, child: Child, bind, slow: BaseException) -> Callable | None:
@@ -106,13 +141,8 @@ def complex_handler(fp, child: Child, bind, slow: BaseException) -> Callable | N
     if cons:
         body += ["    Pending_append = st.pending.append"]
     if child.many:
-        size = ["v.__class__ is not list", "not v"]
-        if child.max is not None:
-            size.append(f"len(v) > {child.max}")
-        if child.min > 1:
-            size.append(f"len(v) < {child.min}")
-        body += [f"    if {' or '.join(size)}:", "        raise SLOW",
-                 "    for i, item in enumerate(v):",
+        body += ["    values = v", f"    if {_size_test(child)}:", "        raise SLOW",
+                 "    for i, item in enumerate(values):",
                  "        if item.__class__ is not dict:", "            raise SLOW",
                  "        here = (loc, SEG, i)",
                  "        CHECK(item, here, res, root, st)"]
