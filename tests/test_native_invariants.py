@@ -104,3 +104,71 @@ def test_agree_on_the_official_imaging_examples(name, pkg_version, version, pref
             total += checked
             assert bad == [], f.name
     assert total > 20
+
+
+# --- the universal invariants the invariant pass runs natively by key (dom-2..dom-6, ext-1) --------
+def _compare_by_key(resource: dict, version: str) -> tuple[int, list]:
+    from harness.validation.invariants import NATIVE
+    v = validator(version)
+    walker = Walker(v.compiler, {}, split_bundles=True)
+    walker.resource(resource, resource.get("resourceType") or "$", None)
+    refs_table = walker.local_refs
+
+    def refs(r):
+        return refs_table.get(id(r), set())
+    checked, disagreements = 0, []
+    for p in walker.pending:
+        for c in p.constraints:
+            fn = NATIVE.get((c.source, c.key))
+            if fn is None or c.key == "per-1" or not isinstance(p.value, dict):
+                continue
+            if c.key == "dom-6" and p.value is not p.root:
+                continue  # the pass skips contained resources (their narrative is the container's)
+            ctx = EvalContext(root=p.root, resource=p.resource, bundle=None, membership=lambda *a: None)
+            try:
+                result = v.invariants.evaluator.evaluate(c.expression, p.value, p.type_path, ctx)
+            except Exception:
+                continue
+            if result not in ([], [True], [False]):
+                continue
+            expected = True if result == [] else result[0]
+            checked += 1
+            if fn(p.value, refs) != expected:
+                disagreements.append((c.key, p.location))
+    return checked, disagreements
+
+
+DOM_EDGE = {"resourceType": "ImagingStudy", "id": "d", "status": "available", "subject": {"reference": "#p"},
+            "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},
+            "contained": [{"resourceType": "Patient", "id": "p", "meta": {"versionId": "1", "security": [
+                {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]},
+                "contained": [{"resourceType": "Patient", "id": "q"}]},
+                {"resourceType": "Endpoint", "id": "orphan", "status": "active", "address": "https://x",
+                 "connectionType": {"system": "http://terminology.hl7.org/CodeSystem/endpoint-connection-type",
+                                    "code": "dicom-wado-rs"}, "payloadType": [{"text": "DICOM"}]}],
+            "extension": [{"url": "http://example.org/both", "valueString": "v",
+                           "extension": [{"url": "http://example.org/n", "valueBoolean": True}]},
+                          {"url": "http://example.org/neither"}]}
+
+
+@pytest.mark.parametrize("version", ["r4", "r5"])
+def test_universal_natives_agree_on_edge_cases(version: str):
+    checked, bad = _compare_by_key(copy.deepcopy(DOM_EDGE), version)
+    assert checked >= 6 and bad == []
+
+
+@pytest.mark.parametrize("name,pkg_version,version,prefixes", CASES, ids=[c[2] for c in CASES])
+def test_universal_natives_agree_on_the_official_examples(name, pkg_version, version, prefixes):
+    pkg = _package(name, pkg_version)
+    total, keys = 0, set()
+    for f in sorted(pkg.glob("*.json"))[:800]:
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if not isinstance(data, dict) or data.get("resourceType") in ("Bundle", "StructureDefinition"):
+            continue
+        checked, bad = _compare_by_key(data, version)
+        total += checked
+        assert bad == [], f.name
+    assert total > 1000
