@@ -86,18 +86,22 @@ class Index:
         if not isinstance(resource, dict):
             return
         rt, rid = resource.get("resourceType"), resource.get("id")
-        stored = self._store(resource)
-        if isinstance(full_url, str):
-            self._by_url[full_url] = stored
-        if isinstance(rt, str) and isinstance(rid, str):
-            self._by_key.setdefault((rt, rid), stored)
-        if rt == "ImagingStudy":
-            for uid in study_uids(resource):
-                self._studies.setdefault(uid, stored)
+        self._keep(self._store(resource), full_url if isinstance(full_url, str) else None,
+                   (rt, rid) if isinstance(rt, str) and isinstance(rid, str) else None,
+                   study_uids(resource) if rt == "ImagingStudy" else [])
         if rt == "Bundle" and isinstance(resource.get("entry"), list):
             for entry in resource["entry"]:
                 if isinstance(entry, dict):
                     self.add(entry.get("resource"), entry.get("fullUrl"))
+
+    def _keep(self, stored, url: str | None, key: tuple[str, str] | None, uids: list[str]) -> None:
+        """Record a stored resource: the last one with a fullUrl wins, the first with a key or UID."""
+        if url is not None:
+            self._by_url[url] = stored
+        if key is not None:
+            self._by_key.setdefault(key, stored)
+        for uid in uids:
+            self._studies.setdefault(uid, stored)
 
     @classmethod
     def of(cls, name: str, resources: Iterable[dict]) -> "Index":
@@ -114,8 +118,9 @@ class Index:
         return self._load(hit) if hit is not None else None
 
     def _find(self, reference: str, base: str | None):
-        if reference in self._by_url:
-            return self._by_url[reference]
+        hit = self._url(reference)
+        if hit is not None:
+            return hit
         key = type_and_id(reference)
         if key is None:
             return None
@@ -123,15 +128,24 @@ class Index:
             return None  # an absolute URL that is not an entry's fullUrl names another server's resource
         if base and "://" in base:  # relative to the referring entry's server base (bundle.html#references)
             root = re.sub(r"[A-Z][A-Za-z]+/[^/]+(?:/_history/[^/]+)?$", "", base)
-            hit = self._by_url.get(root + reference.split("/_history/")[0])
+            hit = self._url(root + reference.split("/_history/")[0])
             if hit is not None:
                 return hit
+        return self._key(key)
+
+    # where stored resources are kept: dicts here, a database file in harness.imaging.spill
+    def _url(self, url: str):
+        return self._by_url.get(url)
+
+    def _key(self, key: tuple[str, str]):
         return self._by_key.get(key)
 
-    def studies_with_uid(self, uid: str) -> list[dict]:
-        found = self._studies.get(uid)
-        return [self._load(found)] if found is not None else []
+    def _study(self, uid: str):
+        return self._studies.get(uid)
 
+    def studies_with_uid(self, uid: str) -> list[dict]:
+        found = self._study(uid)
+        return [self._load(found)] if found is not None else []
 
 class PackedIndex(Index):
     """An Index for large exports: each resource is kept reduced to what the rules read (compact)

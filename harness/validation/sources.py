@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from harness.imaging.context import Chain, Index, PackedIndex, Resolver
+from harness.imaging.context import Chain, Index, Resolver
+from harness.imaging.spill import SpillIndex
 from harness.validation.issues import ERROR, Issue, Result
 from harness.validation.jsonparse import ParseError, parse_bytes
 from harness.validation.validator import DEFAULT_VERSION, validate_value
@@ -138,20 +139,24 @@ def validate_paths(paths: list[str], version: str | None = None, context: Resolv
     for p in parsed.values():
         if not isinstance(p, Result):
             local.add(p.value)
-    exports = PackedIndex(f"the NDJSON files validated ({', '.join(paths)})")
+    exports = SpillIndex(f"the NDJSON files validated ({', '.join(paths)})")
     for name, path, err in files:  # NDJSON (bulk exports): index the studies and endpoints only
         if err is None and path is not None and path.suffix.lower() in NDJSON_SUFFIXES:
             for r in _validate_ndjson_values(path, context_only=True):
                 exports.add(r)
+    exports.flush()
     folders: dict[Path, Index] = {}  # a file's own folder is asked first: files kept together belong together
     for name, path, err in files:
         p = parsed.get(name)
         if path is not None and p is not None and not isinstance(p, Result):
             folders.setdefault(path.parent, Index(f"the files given from {path.parent}")).add(p.value)
-    for name, path, err in files:
-        if err is not None or path is None:
-            yield _error(name, "input.unreadable", err or "unreadable", version)
-            continue
-        resolver = Chain(*([folders[path.parent]] if path.parent in folders else []), local,
-                         *([exports] if len(exports) else []), *([context] if context is not None else []))
-        yield from validate_file(name, path, version, resolver, parsed.get(name), workers)
+    try:
+        for name, path, err in files:
+            if err is not None or path is None:
+                yield _error(name, "input.unreadable", err or "unreadable", version)
+                continue
+            resolver = Chain(*([folders[path.parent]] if path.parent in folders else []), local,
+                             *([exports] if len(exports) else []), *([context] if context is not None else []))
+            yield from validate_file(name, path, version, resolver, parsed.get(name), workers)
+    finally:
+        exports.close()

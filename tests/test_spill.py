@@ -1,0 +1,74 @@
+"""The export index moves to disk past a size and answers exactly as in memory, in forked NDJSON
+workers too, and leaves no file behind."""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from harness.imaging import spill
+from harness.imaging.context import PackedIndex
+from harness.imaging.spill import SpillIndex
+from harness.validation.sources import validate_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDY = "fixtures/valid/r5/imagingstudy-ct-chest.json"
+DIR = ROOT / "fixtures/invalid/imaging/single-series-dir"
+
+
+def _resources() -> list[tuple[dict, str | None]]:
+    out = []
+    for n in range(12):
+        uid = f"1.2.3.{n}"
+        out.append(({"resourceType": "ImagingStudy", "id": f"s{n % 9}", "status": "available",
+                     "identifier": [{"system": "urn:dicom:uid", "value": f"urn:oid:{uid}"},
+                                    {"system": "urn:dicom:uid", "value": "urn:oid:1.2.3.0"}]},
+                    f"http://a.example/fhir/ImagingStudy/s{n % 4}" if n % 2 else None))
+        out.append(({"resourceType": "Endpoint", "id": f"e{n}", "status": "active", "address": "https://x"}, None))
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:0c6d3c7b-43c4-4c0c-9a3b-0c7f1b7d9a11", "resource": {"resourceType": "Endpoint", "id": "b"}}]}
+    return out + [(bundle, None)]
+
+
+@pytest.mark.parametrize("spill_after", [0, 3, 10_000])
+def test_answers_equal_the_in_memory_index(spill_after: int):
+    memory, disk = PackedIndex("m"), SpillIndex("d", spill_after=spill_after)
+    for r, url in _resources():
+        memory.add(r, url)
+        disk.add(r, url)
+    assert (disk.path is not None) == (spill_after < 10_000)
+    refs = [f"ImagingStudy/s{n}" for n in range(10)] + [f"Endpoint/e{n}" for n in range(14)] + [
+        f"http://a.example/fhir/ImagingStudy/s{n}" for n in range(5)] + [
+        "urn:uuid:0c6d3c7b-43c4-4c0c-9a3b-0c7f1b7d9a11", "ImagingStudy/s1/_history/2", "Patient/x", "#c"]
+    for ref in refs:
+        for base in (None, "http://a.example/fhir/ImagingSelection/x"):
+            assert disk.resolve(ref, base) == memory.resolve(ref, base), (ref, base)
+    for n in range(13):
+        assert disk.studies_with_uid(f"1.2.3.{n}") == memory.studies_with_uid(f"1.2.3.{n}")
+    path = disk.path
+    disk.close()
+    assert path is None or not os.path.exists(path)
+
+
+def test_parallel_ndjson_with_a_spilled_index_equals_serial_in_memory(tmp_path: Path, monkeypatch):
+    from harness.validation import ndjson
+
+    study = (ROOT / STUDY).read_text(encoding="utf-8").replace("\n", "")
+    selection = (DIR / "imagingselection.json").read_text(encoding="utf-8").replace("\n", "")
+    other = (DIR / "imagingstudy.json").read_text(encoding="utf-8")
+    lines = [study, other.replace("\n", "")] + [selection] * 30
+    f = tmp_path / "export.ndjson"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    serial = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=1)]
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "imaging-harness-index-*")))
+    monkeypatch.setattr(ndjson, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ndjson, "CHUNK_LINES", 4)
+    monkeypatch.setattr(spill, "SPILL_AFTER", 0)
+    parallel = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=2)]
+    assert parallel == serial
+    assert any(i["rule"] == "imaging.single-series" for r in parallel for i in r["issues"])
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "imaging-harness-index-*"))) == before
