@@ -40,7 +40,7 @@ def _compare(resource: dict, version: str) -> tuple[int, list]:
                 continue  # _reference): the validator reported not-evaluated before; native decides
             expected = True if result == [] else result[0]
             checked += 1
-            if fn(p.value, p) != expected:
+            if fn(p.value, p.root) != expected:
                 disagreements.append((c.key, p.location, p.value))
     return checked, disagreements
 

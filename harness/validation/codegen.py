@@ -129,7 +129,14 @@ def complex_handler(fp, child: Child, bind, slow: BaseException) -> Callable | N
                  "PROBLEM": reference_target_problem, "DEFS": fp.defs, "CHILD": child}
     _lazy(env, "CHECK", lambda: fp.checker(node))
     after = []
-    if cons:
+    natives = fp.inline_natives(cons)
+    if natives is not None:  # every constraint native and about the element alone: evaluated here
+        calls = []
+        for i, (fn, gets_root) in enumerate(natives):
+            env[f"N{i}"] = fn
+            calls.append(f"N{i}(item, {'root' if gets_root else 'None'})")
+        after += [f"if not ({' and '.join(calls)}):", "    raise SLOW"]
+    elif cons:
         after += ["Pending_append(Pending(CONS, item, TPATH, here, res, root, NODE))"]
     if bind is not None:
         after += ["if not BIND(item):", "    raise SLOW"]
@@ -138,7 +145,7 @@ def complex_handler(fp, child: Child, bind, slow: BaseException) -> Callable | N
         after += [f"ref = {ref}", "if isinstance(ref, dict) and PROBLEM(DEFS, CHILD, ref) is not None:",
                   "    raise SLOW"]
     body = ["def handler(v, o, loc, res, root, st):"]
-    if cons:
+    if cons and natives is None:
         body += ["    Pending_append = st.pending.append"]
     if child.many:
         body += ["    values = v", f"    if {_size_test(child)}:", "        raise SLOW",

@@ -79,6 +79,8 @@ NATIVE: dict[tuple[str, str], Callable[..., bool]] = {
 NARRATIVE_KEYS = {("Narrative", "txt-1"), ("Narrative", "txt-2")}
 
 _BY_KEY, _BY_EXPRESSION, _GENERAL = "by-key", "by-expression", "general"
+#: by-key natives that read only the element itself (dom-* need the whole resource's '#' references)
+ELEMENT_ONLY = frozenset({("Extension", "ext-1"), ("Period", "per-1")})
 _SEVERITY = {"error": ERROR, "warning": WARNING, "information": INFORMATION}
 
 
@@ -107,12 +109,17 @@ class InvariantPass:
                 if kind is _GENERAL or value.__class__ is not dict:
                     self._one(c, p, bundle, refs, issues)
                 elif kind is _BY_EXPRESSION:
-                    if not fn(value, p):
+                    if not fn(value, p.root):
                         issues.append(self._violation(c, p))
                 elif c.key != "dom-6" or value is p.root:  # contained resources: the container's text
                     if not fn(value, refs):
                         issues.append(self._violation(c, p))
         return issues
+
+    def plans(self, cons: tuple) -> list[tuple]:
+        """[(constraint, kind, function)] for a constraints tuple, each key once."""
+        entry = self._compiled.get(id(cons))
+        return (entry if entry is not None and entry[0] is cons else self._compile(cons))[1]
 
     def _compile(self, cons: tuple) -> tuple:
         """(constraints, [(constraint, kind, function)] with each key once), once per constraints

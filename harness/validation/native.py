@@ -6,7 +6,7 @@ text (not by the key) means a version whose expression differs simply falls back
 and tests/test_native_invariants.py proves each function agrees with fhirpathpy on every fixture
 and on the official imaging examples.
 
-Each function takes (value, pending) and returns True (holds) or False (violated).
+Each function takes (value, root resource) and returns True (holds) or False (violated).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ def _has(v: dict, name: str) -> bool:
     return name in v or ("_" + name) in v
 
 
-def _ref1(v: dict, p) -> bool:
+def _ref1(v: dict, root) -> bool:
     """ref-1 in all three wordings. A bare '#' passes in each: substring(1) of '#' is empty (the
     start lies outside the string), so the 'in' is empty and the whole 'or' is empty, not false."""
     ref = v.get("reference")
     if not isinstance(ref, str) or not ref.startswith("#") or ref == "#":
         return True
-    root = p.root if isinstance(p.root, dict) else {}
+    root = root if isinstance(root, dict) else {}
     return ref[1:] in {c.get("id") for c in root.get("contained") or () if isinstance(c, dict)}
 
 
@@ -39,13 +39,13 @@ NATIVE_EXPRESSIONS: dict[str, Callable[[dict, object], bool]] = {
     "%rootResource.contained.id.trace('ids')) or (reference='#' and %rootResource!=%resource))": _ref1,
     # Reference ref-2 (R5)
     "reference.exists() or identifier.exists() or display.exists() or extension.exists()":
-        lambda v, p: _has(v, "reference") or "identifier" in v or _has(v, "display") or "extension" in v,
+        lambda v, root: _has(v, "reference") or "identifier" in v or _has(v, "display") or "extension" in v,
     # Coding cod-1 (R5)
-    "code.exists().not() implies display.exists().not()": lambda v, p: _has(v, "code") or not _has(v, "display"),
+    "code.exists().not() implies display.exists().not()": lambda v, root: _has(v, "code") or not _has(v, "display"),
     # Identifier ident-1 (R5)
-    "value.exists()": lambda v, p: _has(v, "value"),
+    "value.exists()": lambda v, root: _has(v, "value"),
     # ContactPoint cpt-2, Attachment att-1, Quantity qty-3
-    "value.empty() or system.exists()": lambda v, p: not _has(v, "value") or _has(v, "system"),
-    "data.empty() or contentType.exists()": lambda v, p: not _has(v, "data") or _has(v, "contentType"),
-    "code.empty() or system.exists()": lambda v, p: not _has(v, "code") or _has(v, "system"),
+    "value.empty() or system.exists()": lambda v, root: not _has(v, "value") or _has(v, "system"),
+    "data.empty() or contentType.exists()": lambda v, root: not _has(v, "data") or _has(v, "contentType"),
+    "code.empty() or system.exists()": lambda v, root: not _has(v, "code") or _has(v, "system"),
 }

@@ -23,8 +23,10 @@ class Validator:
         self.defs = definitions.load(version)
         self.version = version
         self.compiler = Compiler(self.defs)
-        self.fastpath: FastPath | None = FastPath(self.compiler)  # None: always the full walk (tests)
         self.invariants = InvariantPass(version, self.defs.label, self._member_of)
+        # None: always the full walk (tests compare). It evaluates the invariant pass's natives, so
+        # it is used only while those are on
+        self.fastpath: FastPath | None = FastPath(self.compiler, self.invariants)
 
     def _member_of(self, url: str, value) -> bool | None:
         exp = terminology.expansion(self.defs, url)
@@ -41,7 +43,8 @@ class Validator:
     def issues(self, resource: dict, duplicates: dict[int, list[str]] | None = None,
                bundle: dict | None = None, split_bundles: bool = True,
                resolver: Resolver | None = None, full_url: str | None = None) -> list[Issue]:
-        fast = self.fastpath.run(resource, split_bundles) if self.fastpath and not duplicates else None
+        use_fast = self.fastpath is not None and self.invariants.native and not duplicates
+        fast = self.fastpath.run(resource, split_bundles) if use_fast else None
         if fast is not None:  # nothing structural to report: the walk's pending list, computed fast
             issues: list[Issue] = []
             pending, local_refs = fast.pending, fast.local_refs
