@@ -6,7 +6,7 @@ from typing import Iterator
 
 from harness.imaging.paths import walk
 from harness.imaging.rules import Subject, check
-from harness.imaging.uids import DICOM_UID_SYSTEM, OID_PREFIX, REQUIREMENT, uid_problem, uids_at
+from harness.imaging.uids import DICOM_UID_SYSTEM, OID_PREFIX, REQUIREMENT, uid_problem, uid_problems_at
 from harness.validation.issues import Issue
 
 _IDENT_WORDS = ("'When encoding a DICOM UID in an Identifier datatype, use the Identifier system of "
@@ -16,10 +16,9 @@ _IDENT_WORDS = ("'When encoding a DICOM UID in an Identifier datatype, use the I
 @check("any")
 def uid_syntax(s: Subject) -> Iterator[Issue]:
     for path, form in s.spec.get("uids", ()):
-        for loc, uid, problem in uids_at(s.resource, path, form, s.rtype):
-            if problem is not None:
-                shown = f"UID {uid!r} " if uid is not None else ""
-                yield s.issue("imaging.uid", loc, f"{shown}{problem}", REQUIREMENT)
+        for loc, uid, problem in uid_problems_at(s.resource, path, form, s.rtype):
+            shown = f"UID {uid!r} " if uid is not None else ""
+            yield s.issue("imaging.uid", loc, f"{shown}{problem}", REQUIREMENT)
 
 
 @check("any")

@@ -2,32 +2,68 @@
 
 Every imaging rule runs on resources that may also be structurally invalid, so nothing here assumes
 a shape: a path step into a non-object yields nothing, array elements are visited with their index.
+
+Speed: ``walk`` runs for every rule on every resource, so it builds its answer level by level in
+plain lists instead of recursing through nested generators, and splits each path string once
+(``_steps``). Every value it returns lies at the same depth (one per path step), so collecting them
+level by level, each level in order, gives exactly the depth-first order of the recursive walk.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
+
+_STEPS: dict[str, tuple[str, ...]] = {}
 
 
-def walk(node: Any, path: str, loc: str) -> Iterator[tuple[str, Any]]:
-    """(location, value) for every value at the dotted path below node (arrays walked)."""
-    yield from _walk(node, path.split(".") if path else [], loc)
+def _steps(path: str) -> tuple[str, ...]:
+    """The steps of a dotted path, split once per distinct path (paths come from tables.json)."""
+    steps = _STEPS.get(path)
+    if steps is None:
+        steps = tuple(path.split(".")) if path else ()
+        if len(_STEPS) < 4096:  # a bound, should a caller ever walk paths built from data
+            _STEPS[path] = steps
+    return steps
 
 
-def _walk(node: Any, parts: list[str], loc: str) -> Iterator[tuple[str, Any]]:
-    if not parts:
-        yield loc, node
-        return
-    if not isinstance(node, dict):
-        return
-    head, rest = parts[0], parts[1:]
-    value = node.get(head)
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if item is not None:
-                yield from _walk(item, rest, f"{loc}.{head}[{i}]")
-    elif value is not None:
-        yield from _walk(value, rest, f"{loc}.{head}")
+def walk(node: Any, path: str, loc: str) -> list[tuple[str, Any]]:
+    """(location, value) for every value at the dotted path below node (arrays walked, None items
+    skipped), in document order."""
+    level = [(loc, node)]
+    for head in _steps(path):
+        found: list[tuple[str, Any]] = []
+        for where, n in level:
+            if not isinstance(n, dict):
+                continue
+            value = n.get(head)
+            if isinstance(value, list):
+                found += [(f"{where}.{head}[{i}]", item) for i, item in enumerate(value) if item is not None]
+            elif value is not None:
+                found.append((f"{where}.{head}", value))
+        if not found:
+            return found
+        level = found
+    return level
+
+
+def values(node: Any, path: str) -> list[Any]:
+    """The values walk finds, in the same order, without their locations: for checks that first
+    look whether anything is wrong and build locations only when something is."""
+    level = [node]
+    for head in _steps(path):
+        found: list[Any] = []
+        for n in level:
+            if not isinstance(n, dict):
+                continue
+            value = n.get(head)
+            if isinstance(value, list):
+                found += [item for item in value if item is not None]
+            elif value is not None:
+                found.append(value)
+        if not found:
+            return found
+        level = found
+    return level
 
 
 def items(node: Any, name: str, loc: str) -> list[tuple[str, dict]]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any
 
-from harness.imaging.paths import walk
+from harness.imaging.paths import values, walk
 
 UID_MAX = 64
 OID_PREFIX = "urn:oid:"
@@ -20,7 +20,8 @@ REQUIREMENT = ("DICOM PS3.5 §9.1 UID Encoding Rules: 'Each component of a UID i
                "unless the component is a single digit.' … 'UIDs, shall not exceed 64 total characters.'")
 
 
-_DICOM_UID = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*", re.ASCII)
+# (the alternatives are disjoint by their first character; the longer one first matches faster)
+_DICOM_UID = re.compile(r"(?:[1-9][0-9]*|0)(?:\.(?:[1-9][0-9]*|0))*", re.ASCII)
 
 
 def uid_problem(uid: str) -> str | None:
@@ -39,39 +40,103 @@ def uid_problem(uid: str) -> str | None:
     return None
 
 
-def encoded(value: Any, form: str) -> Iterator[tuple[str | None, str | None]]:
+def encoded(value: Any, form: str) -> list[tuple[str | None, str | None]]:
     """(uid, problem) for each UID a value carries in the given FHIR form.
 
     A value the structural validator already rejects (not a string, an oid failing the oid regex)
-    yields nothing, so one defect is reported once."""
+    gives nothing, so one defect is reported once."""
     if form == "id":
         if isinstance(value, str) and _FHIR_ID.fullmatch(value):
-            yield value, uid_problem(value)
-    elif form == "oid":
+            return [(value, uid_problem(value))]
+        return []
+    if form == "oid":
         if isinstance(value, str) and _FHIR_OID.fullmatch(value):
             uid = value[len(OID_PREFIX):]
-            yield uid, uid_problem(uid)
-    elif form == "coding":
+            return [(uid, uid_problem(uid))]
+        return []
+    if form == "coding":
+        out: list[tuple[str | None, str | None]] = []
         for c in (value.get("coding") if isinstance(value, dict) and "coding" in value else [value]) or ():
             if not isinstance(c, dict) or not isinstance(c.get("code"), str):
                 continue
             code, system = c["code"], c.get("system")
             if code.startswith(OID_PREFIX):
-                yield code[len(OID_PREFIX):], uid_problem(code[len(OID_PREFIX):])
+                out.append((code[len(OID_PREFIX):], uid_problem(code[len(OID_PREFIX):])))
             elif system == URI_SYSTEM:
-                yield None, (f"code {code!r} is in system {URI_SYSTEM} (URIs) but is not a URI: "
-                             f"write the UID as {OID_PREFIX}<uid>")
+                out.append((None, f"code {code!r} is in system {URI_SYSTEM} (URIs) but is not a URI: "
+                                  f"write the UID as {OID_PREFIX}<uid>"))
             else:
-                yield code, uid_problem(code)
-    else:  # pragma: no cover - tables.json is checked by tests
-        raise ValueError(f"unknown UID form {form!r}")
+                out.append((code, uid_problem(code)))
+        return out
+    raise ValueError(f"unknown UID form {form!r}")  # pragma: no cover - tables.json is checked by tests
 
 
-def uids_at(resource: dict, path: str, form: str, root: str) -> Iterator[tuple[str, str | None, str | None]]:
+def uids_at(resource: dict, path: str, form: str, root: str) -> list[tuple[str, str | None, str | None]]:
     """(location, uid, problem) for every UID at path."""
-    for loc, value in walk(resource, path, root):
-        for uid, problem in encoded(value, form):
-            yield loc, uid, problem
+    return [(loc, uid, problem) for loc, value in walk(resource, path, root) for uid, problem in encoded(value, form)]
+
+
+def uid_problems_at(resource: dict, path: str, form: str, root: str) -> list[tuple[str, str | None, str]]:
+    """(location, uid, problem) for every UID at path that is not a valid DICOM UID: uids_at less
+    the valid ones. Nearly always every UID is valid, so the values are looked at first, without
+    locations, and all their UIDs checked at once (all_valid); only when that cannot vouch for
+    every one are the locations and problems worked out, by uids_at itself."""
+    found = values(resource, path)
+    if not found:
+        return []
+    if form == "id":  # a valid DICOM UID is a valid FHIR id (digits and dots, 1-64 characters)
+        if all_valid(found):
+            return []
+    elif form == "coding":
+        simple = _simple_codes(found)
+        if simple is not None and all_valid(simple):
+            return []
+    elif all(problem is None for v in found for _, problem in encoded(v, form)):
+        return []
+    return [(loc, uid, problem) for loc, uid, problem in uids_at(resource, path, form, root) if problem is not None]
+
+
+def _simple_codes(found: list) -> list | None:
+    """The UIDs encoded() reads from Codings that carry one code each, or None when a value is of
+    another shape (a CodeableConcept, a URI-system code): those go through encoded() itself."""
+    out = []
+    for v in found:
+        if not isinstance(v, dict):
+            continue  # encoded() gives nothing for it
+        if "coding" in v:
+            return None
+        code = v.get("code")
+        if not isinstance(code, str):
+            continue
+        if code.startswith(OID_PREFIX):
+            out.append(code[len(OID_PREFIX):])
+        elif v.get("system") == URI_SYSTEM:
+            return None
+        else:
+            out.append(code)
+    return out
+
+
+_DIGITS_AND_DOTS = re.compile(r"[0-9.]*", re.ASCII)
+_LEADING_ZERO = re.compile(r"\.0[0-9]", re.ASCII)
+
+
+def all_valid(uids: list) -> bool:
+    """True when every item is a str that is a valid DICOM UID (uid_problem gives None for each).
+
+    One pass over all of them: joined with dots between dot sentinels, the components of the
+    whole are exactly the components of the items, and every item is valid iff no item is longer
+    than UID_MAX and every component of the whole is a non-empty run of digits 0-9 without a
+    leading zero: only 0-9 and dots, no '..' (an empty component, an empty item, an item that
+    starts or ends with a dot) and no '.0' followed by a digit."""
+    if not uids:
+        return True
+    try:
+        whole = f".{'.'.join(uids)}."
+    except TypeError:  # an item that is not a str
+        return False
+    return (max(map(len, uids)) <= UID_MAX and _DIGITS_AND_DOTS.fullmatch(whole) is not None
+            and ".." not in whole and _LEADING_ZERO.search(whole) is None)
 
 
 def study_uids(study: dict) -> list[str]:
