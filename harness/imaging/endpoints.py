@@ -49,12 +49,14 @@ def endpoint_address(s: Subject) -> Iterator[Issue]:
 def series_endpoints(s: Subject) -> Iterator[Issue]:
     """Endpoints a study points to: addresses of contained ones, and IID endpoints at series level."""
     st = s.spec["study"]
-    for loc, ref in items(s.resource, st["endpoint"], s.rtype):
+    for loc, ref in s.items(st["endpoint"]):
         endpoint, _ = s.resolve(ref)
         if isinstance(endpoint, dict) and str(ref.get("reference")).startswith("#"):
             for problem, words in address_problems(connection_types(endpoint), text(endpoint, "address") or ""):
                 yield s.issue("imaging.endpoint-address", loc, f"contained Endpoint: {problem}", words)
-    for sloc, series in items(s.resource, st["series"], s.rtype):
+    if not any(isinstance(ref, dict) for ref in s.values(f"{st['series']}.{st['seriesEndpoint']}")):
+        return  # no series names an endpoint (the loop below would find none)
+    for sloc, series in s.items(st["series"]):
         for loc, ref in items(series, st["seriesEndpoint"], sloc):
             endpoint, _ = s.resolve(ref)
             if endpoint is None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from harness.imaging.paths import items, walk
+from harness.imaging.paths import walk
 from harness.imaging.rules import Subject, check, geometry, in_binding
 from harness.validation.issues import Issue
 
 _POSITIVE = re.compile(r"[1-9][0-9]*", re.ASCII)
 _NUMBER = re.compile(r"[0-9]+", re.ASCII)
 RT_STRUCTURE_SET = "1.2.840.10008.5.1.4.1.1.481.3"  # ROI numbers need not start at 1
+_NUMBER_TYPES = frozenset({int, float})  # exactly these types: bool and other subclasses take the long way
 _FRAME_WORDS = "DICOM PS3.3 Table 10-3 Referenced Frame Number: 'The first frame shall be denoted as frame number 1.'"
 
 
@@ -47,7 +48,7 @@ def regions(s: Subject) -> Iterator[Issue]:
     shapes = geometry()
     has_for = s.resource.get(s.spec["selection"]["frameOfReferenceUid"]) is not None
     for spec in s.spec.get("regions", ()):
-        for loc, region in items(s.resource, spec["path"], s.rtype):
+        for loc, region in s.items(spec["path"]):
             dims, code = _dims(region, spec), region.get(spec["type"])
             coords = region.get(spec["coords"])
             if dims is None or not isinstance(code, str) or not isinstance(coords, list):
@@ -57,9 +58,12 @@ def regions(s: Subject) -> Iterator[Issue]:
                 yield s.issue("imaging.region-frame-of-reference", loc,
                               f"a 3D {code} region without {s.spec['selection']['frameOfReferenceUid']}: its "
                               "(x,y,z) coordinates have no coordinate system", words)
-            values = [c for c in coords if isinstance(c, (int, float)) and not isinstance(c, bool)]
-            if len(values) != len(coords):
-                continue
+            if _NUMBER_TYPES.issuperset(map(type, coords)):
+                values = coords  # the usual case: only ints and floats (the test below, at C speed)
+            else:
+                values = [c for c in coords if isinstance(c, (int, float)) and not isinstance(c, bool)]
+                if len(values) != len(coords):
+                    continue
             bound = in_binding(s.version, f"{s.rtype}.{spec['path']}.{spec['type']}", code)
             shape = shapes.get(code.lower()) if bound else None
             if len(values) % dims:
@@ -72,25 +76,32 @@ def regions(s: Subject) -> Iterator[Issue]:
                               f"2D image coordinates start at 0\\0 (top left); {min(values)} is outside the image", words)
             if shape is None:
                 continue
-            points = [tuple(values[i:i + dims]) for i in range(0, len(values), dims)]
+            points = list(zip(*[iter(values)] * dims))  # consecutive (x,y) / (x,y,z); len(values) % dims == 0
             yield from _shape(s, where, code, dims, points, shape)
 
 
 def _shape(s: Subject, where: str, code: str, dims: int, points: list, shape: dict) -> Iterator[Issue]:
-    words = f"{code}: '{shape['words']}' (DICOM PS3.3 C.18.6 / C.18.9)"
     if "dims" in shape and dims not in shape["dims"]:
-        yield s.issue("imaging.region-geometry", where, f"a {code} is defined in {shape['dims'][0]}D, not {dims}D", words)
+        yield s.issue("imaging.region-geometry", where, f"a {code} is defined in {shape['dims'][0]}D, not {dims}D",
+                      _shape_words(code, shape))
         return
     lo, hi = shape["min"], shape.get("max")
     if len(points) < lo or (hi is not None and len(points) > hi):
         want = f"exactly {lo}" if hi == lo else f"at least {lo}"
-        yield s.issue("imaging.region-geometry", where, f"a {code} has {want} point(s); {len(points)} given", words)
+        yield s.issue("imaging.region-geometry", where, f"a {code} has {want} point(s); {len(points)} given",
+                      _shape_words(code, shape))
         return
     if shape.get("closed") and points[0] != points[-1]:
         yield s.issue("imaging.region-geometry", where,
-                      f"a {code} is closed: the first point {points[0]} and the last {points[-1]} differ", words)
+                      f"a {code} is closed: the first point {points[0]} and the last {points[-1]} differ",
+                      _shape_words(code, shape))
     if shape.get("coplanar") and dims == 3 and not _coplanar(points):
-        yield s.issue("imaging.region-coplanar", where, f"the {len(points)} points of this {code} are not coplanar", words)
+        yield s.issue("imaging.region-coplanar", where, f"the {len(points)} points of this {code} are not coplanar",
+                      _shape_words(code, shape))
+
+
+def _shape_words(code: str, shape: dict) -> str:
+    return f"{code}: '{shape['words']}' (DICOM PS3.3 C.18.6 / C.18.9)"
 
 
 @check("selection", "manifest")
@@ -99,16 +110,16 @@ def frame_numbers(s: Subject) -> Iterator[Issue]:
         words = spec.get("words", _FRAME_WORDS)
         kind, what = spec["kind"], spec["what"]
         if kind == "list":
-            for loc, value in walk(s.resource, spec["path"], s.rtype):
+            for loc, value in s.walk(spec["path"]):
                 if isinstance(value, str):
                     yield from _number_list(s, loc, value, what, words)
         elif kind == "number":
-            for loc, value in walk(s.resource, spec["path"], s.rtype):
+            for loc, value in s.walk(spec["path"]):
                 if isinstance(value, int) and not isinstance(value, bool) and value < 1:
                     yield s.issue("imaging.frame-number", loc, f"frame number {value}: frames are numbered from 1", words)
         else:  # subset: an item that is a number is a frame / segment number, numbered from 1
             parent, _, leaf = spec["path"].rpartition(".")
-            for iloc, inst in items(s.resource, parent, s.rtype):
+            for iloc, inst in s.items(parent):
                 if _sop_class(inst) == RT_STRUCTURE_SET:
                     continue
                 for loc, value in walk(inst, leaf, iloc):

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from harness.imaging.paths import walk
 from harness.imaging.rules import Subject, check
-from harness.imaging.uids import DICOM_UID_SYSTEM, OID_PREFIX, REQUIREMENT, uid_problem, uid_problems_at
+from harness.imaging.uids import DICOM_UID_SYSTEM, OID_PREFIX, REQUIREMENT, all_valid, uid_problem, uids_at, uids_to_check
 from harness.validation.issues import Issue
 
 _IDENT_WORDS = ("'When encoding a DICOM UID in an Identifier datatype, use the Identifier system of "
                 "\"urn:dicom:uid\", and prefix the UID value with \"urn:oid:\".' (ImagingStudy R4, seed 002)")
 
 
-@check("any")
+def _uids_fine(s: Subject) -> bool:
+    """uid_syntax reports nothing: every UID at every UID path is valid, checked all at once."""
+    every: list = []
+    for path, form in s.spec.get("uids", ()):
+        found = uids_to_check(s.values(path), form)
+        if found is None:
+            return False
+        every += found
+    return all_valid(every)
+
+
+@check("any", fine=_uids_fine)
 def uid_syntax(s: Subject) -> Iterator[Issue]:
     for path, form in s.spec.get("uids", ()):
-        for loc, uid, problem in uid_problems_at(s.resource, path, form, s.rtype):
-            shown = f"UID {uid!r} " if uid is not None else ""
-            yield s.issue("imaging.uid", loc, f"{shown}{problem}", REQUIREMENT)
+        for loc, uid, problem in uids_at(s.resource, path, form, s.rtype):
+            if problem is not None:
+                shown = f"UID {uid!r} " if uid is not None else ""
+                yield s.issue("imaging.uid", loc, f"{shown}{problem}", REQUIREMENT)
 
 
 @check("any")
@@ -33,7 +44,7 @@ def dicom_identifiers(s: Subject) -> Iterator[Issue]:
         paths.append(f"{m['study']}.{m['studyRef']}.identifier")
     study_uid_locs = []
     for path in paths:
-        for loc, ident in walk(s.resource, path, s.rtype):
+        for loc, ident in s.walk(path):
             if not isinstance(ident, dict) or ident.get("system") != DICOM_UID_SYSTEM:
                 continue
             value = ident.get("value")

@@ -31,19 +31,42 @@ def walk(node: Any, path: str, loc: str) -> list[tuple[str, Any]]:
     skipped), in document order."""
     level = [(loc, node)]
     for head in _steps(path):
-        found: list[tuple[str, Any]] = []
-        for where, n in level:
-            if not isinstance(n, dict):
-                continue
-            value = n.get(head)
-            if isinstance(value, list):
-                found += [(f"{where}.{head}[{i}]", item) for i, item in enumerate(value) if item is not None]
-            elif value is not None:
-                found.append((f"{where}.{head}", value))
-        if not found:
-            return found
-        level = found
+        level = step_with_locations(level, head)
+        if not level:
+            break
     return level
+
+
+def step(nodes: list[Any], head: str) -> list[Any]:
+    """values one step further: values(node, f"{path}.{head}") from values(node, path)."""
+    found: list[Any] = []
+    for n in nodes:
+        if not isinstance(n, dict):
+            continue
+        value = n.get(head)
+        if isinstance(value, list):
+            for item in value:  # a loop, not a comprehension: most lists here hold one or two
+                if item is not None:
+                    found.append(item)
+        elif value is not None:
+            found.append(value)
+    return found
+
+
+def step_with_locations(level: list[tuple[str, Any]], head: str) -> list[tuple[str, Any]]:
+    """walk one step further: walk(node, f"{path}.{head}", loc) from walk(node, path, loc)."""
+    found: list[tuple[str, Any]] = []
+    for where, n in level:
+        if not isinstance(n, dict):
+            continue
+        value = n.get(head)
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if item is not None:
+                    found.append((f"{where}.{head}[{i}]", item))
+        elif value is not None:
+            found.append((f"{where}.{head}", value))
+    return found
 
 
 def values(node: Any, path: str) -> list[Any]:
@@ -51,18 +74,9 @@ def values(node: Any, path: str) -> list[Any]:
     look whether anything is wrong and build locations only when something is."""
     level = [node]
     for head in _steps(path):
-        found: list[Any] = []
-        for n in level:
-            if not isinstance(n, dict):
-                continue
-            value = n.get(head)
-            if isinstance(value, list):
-                found += [item for item in value if item is not None]
-            elif value is not None:
-                found.append(value)
-        if not found:
-            return found
-        level = found
+        level = step(level, head)
+        if not level:
+            break
     return level
 
 

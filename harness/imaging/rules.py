@@ -8,27 +8,55 @@ never test a version.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources as _res
 from typing import Callable, Iterable
 
 from harness import definitions
+from harness.imaging import paths
 from harness.imaging.context import NoResolver, Resolver, type_and_id
 from harness.validation import terminology
 from harness.validation.catalog import get as rule_of
 from harness.validation.issues import Issue
 
 Check = Callable[["Subject"], Iterable[Issue]]
+Verdict = Callable[["Subject"], bool]
 _CHECKS: dict[str, list[Check]] = {}
+_PLANS: dict[str, tuple[Check, ...]] = {}  # kind -> the checks run() calls, in order
+GUARDED: list[tuple[Check, Verdict]] = []  # (check, its fine verdict), for the tests
 
 
-def check(*kinds: str) -> Callable[[Check], Check]:
+def check(*kinds: str, fine: Verdict | None = None) -> Callable[[Check], Check]:
+    """Register a check for these kinds of resource.
+
+    fine: a quick verdict for the common case, True only when the check would report nothing
+    (it looks at values without building locations or messages). run() then skips the check; when
+    the verdict is False the check runs as written, so every issue still comes from the check.
+    tests/test_imaging_verdicts.py holds each verdict to that on every fixture and many mutations."""
     def register(fn: Check) -> Check:
+        runs = fn if fine is None else _guarded(fn, fine)
         for k in kinds:
-            _CHECKS.setdefault(k, []).append(fn)
+            _CHECKS.setdefault(k, []).append(runs)
+        if fine is not None:
+            GUARDED.append((fn, fine))
+        _PLANS.clear()
         return fn
     return register
+
+
+def _guarded(fn: Check, fine: Verdict) -> Check:
+    def guarded(s: "Subject") -> Iterable[Issue]:
+        return () if fine(s) else fn(s)
+    guarded.__name__, guarded.__doc__ = fn.__name__, fn.__doc__
+    return guarded
+
+
+def _plan(kind: str) -> tuple[Check, ...]:
+    plan = _PLANS.get(kind)
+    if plan is None:
+        plan = _PLANS[kind] = tuple(_CHECKS.get("any", []) + _CHECKS.get(kind, []))
+    return plan
 
 
 @lru_cache(maxsize=1)
@@ -46,19 +74,61 @@ def table(version: str) -> dict[str, dict]:
     return base
 
 
+@lru_cache(maxsize=1)
 def geometry() -> dict[str, dict]:
+    """Graphic type -> its definition (shared: read it, do not change it)."""
     return {k: v for k, v in _tables()["geometry"].items() if not k.startswith("_")}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class Subject:
-    """One resource under imaging rules, with what the rules need to know about its context."""
+    """One resource under imaging rules, with what the rules need to know about its context.
+
+    Several checks walk the same paths of the resource (series, series.instance, ...): walk,
+    items and values below answer each path once per resource, from the answer for its parent
+    path, and are exactly paths.walk / items / values of the resource (the checks never change
+    the resource; the lists returned are shared, so they must not be changed either)."""
     resource: dict
     rtype: str
     version: str
     spec: dict
     resolver: Resolver
     full_url: str | None
+    _seen: dict = field(default_factory=dict, repr=False)
+
+    def walk(self, path: str) -> list[tuple[str, object]]:
+        """paths.walk(self.resource, path, self.rtype)."""
+        key = ("walk", path)
+        hit = self._seen.get(key)
+        if hit is None:
+            parent, _, last = path.rpartition(".")
+            if parent:
+                hit = paths.step_with_locations(self.walk(parent), last)
+            else:
+                hit = paths.walk(self.resource, path, self.rtype)
+            self._seen[key] = hit
+        return hit
+
+    def items(self, path: str) -> list[tuple[str, dict]]:
+        """paths.items(self.resource, path, self.rtype)."""
+        key = ("items", path)
+        hit = self._seen.get(key)
+        if hit is None:
+            hit = self._seen[key] = [(l, v) for l, v in self.walk(path) if isinstance(v, dict)]
+        return hit
+
+    def values(self, path: str) -> list:
+        """paths.values(self.resource, path)."""
+        key = ("values", path)
+        hit = self._seen.get(key)
+        if hit is None:
+            parent, _, last = path.rpartition(".")
+            if parent:
+                hit = paths.step(self.values(parent), last)
+            else:
+                hit = paths.values(self.resource, path)
+            self._seen[key] = hit
+        return hit
 
     def issue(self, rule: str, location: str, message: str, requirement: str | None = None,
               severity: str | None = None) -> Issue:
@@ -91,6 +161,7 @@ def _binding(version: str, path: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def in_binding(version: str, path: str, code: str) -> bool:
     """Whether code is allowed by the binding on the element at path (True when unbound or not
     expandable): rules that interpret a code skip codes the binding check already rejects."""
@@ -118,8 +189,11 @@ def run(resource: dict, version: str, resolver: Resolver | None = None,
     spec = table(version).get(rtype) if isinstance(rtype, str) else None
     if spec is None:
         return []
-    subject = Subject(resource, rtype, version, spec, resolver or NoResolver(), full_url)
+    subject = Subject(resource, rtype, version, spec, resolver or _NO_RESOLVER, full_url)
     out: list[Issue] = []
-    for fn in _CHECKS.get("any", []) + _CHECKS.get(spec["kind"], []):
+    for fn in _plan(spec["kind"]):
         out.extend(fn(subject))
     return out
+
+
+_NO_RESOLVER = NoResolver()  # stateless

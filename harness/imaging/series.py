@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from harness.imaging.context import type_and_id
-from harness.imaging.paths import items, text, walk
+from harness.imaging.paths import text
 from harness.imaging.rules import Subject, check, ref_type
 from harness.imaging.uids import identifier_uid, study_uids
 from harness.validation.issues import Issue
@@ -32,7 +32,7 @@ def _duplicates(s: Subject, entries: list[tuple[str, str]], what: str, scope: st
 def _selection_instances(s: Subject) -> list[tuple[str, str]]:
     sel = s.spec["selection"]
     return [(f"{loc}.{sel['instanceUid']}", _bare(text(inst, sel["instanceUid"])))
-            for loc, inst in items(s.resource, sel["instance"], s.rtype)
+            for loc, inst in s.items(sel["instance"])
             if isinstance(text(inst, sel["instanceUid"]), str)]
 
 
@@ -56,7 +56,7 @@ def selection_itself(s: Subject) -> Iterator[Issue]:
 def _named_studies(s: Subject) -> Iterator[tuple[str, dict | None, str | None, str]]:
     """(location, study or None, uid named by identifier or None, why unresolved) per derivedFrom."""
     sel = s.spec["selection"]
-    for loc, ref in walk(s.resource, sel["derivedFrom"], s.rtype):
+    for loc, ref in s.walk(sel["derivedFrom"]):
         if not isinstance(ref, dict):
             continue
         rt = ref_type(ref)
@@ -96,7 +96,7 @@ def selection_against_study(s: Subject) -> Iterator[Issue]:
                           f"studyUid {study_uid} is not the study named at {loc} ({', '.join(sorted(named))})", words)
     if not studies and study_uid:
         studies = [(f"{s.rtype}.{sel['studyUid']}", st) for st in s.resolver.studies_with_uid(study_uid)]
-        if not studies and not any(True for _ in walk(s.resource, sel["derivedFrom"], s.rtype)):
+        if not studies and not any(True for _ in s.walk(sel["derivedFrom"])):
             yield s.issue("imaging.unresolved", f"{s.rtype}.{sel['studyUid']}",
                           f"no ImagingStudy with Study Instance UID {study_uid} in {s.resolver.name}: the "
                           "selection's instances cannot be checked against their study", words)

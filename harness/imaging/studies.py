@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from harness.imaging.paths import codes, items, text
+from harness.imaging.paths import codes, items, text, values
 from harness.imaging.rules import Subject, check
 from harness.imaging.series import _bare, _different_patients, _duplicates
 from harness.imaging.uids import identifier_uid, study_uids
@@ -17,10 +17,38 @@ NON_ACQUISITION = frozenset({"KO", "PR", "SR", "SEG", "REG", "RTSTRUCT", "RTPLAN
                              "DOC", "FID", "PLAN", "RWV", "AU", "HC", "ASMT", "M3D", "OT", "POS"})
 
 
-@check("study")
+def _levels_fine(s: Subject) -> bool:
+    """study_levels reports nothing: no Series Instance UID twice, no SOP Instance UID twice, no
+    count below what is listed (the same tests on the same values, without locations)."""
+    st = s.spec["study"]
+    series = [v for v in s.values(st["series"]) if isinstance(v, dict)]
+    named = [u for u in (ser.get("uid") for ser in series) if isinstance(u, str) and u]
+    if len(set(named)) != len(named):
+        return False
+    seen: set[str] = set()
+    total = listed = 0
+    for ser in series:
+        insts = [v for v in values(ser, st["instance"]) if isinstance(v, dict)]
+        total += len(insts)
+        uids = [u for u in (inst.get("uid") for inst in insts) if isinstance(u, str)]
+        listed += len(uids)
+        seen.update(uids)
+        count = ser.get(st["seriesCount"])
+        if isinstance(count, int) and count < len(insts):
+            return False
+    if len(seen) != listed:
+        return False
+    for key, count in ((st["numberOfSeries"], len(series)), (st["numberOfInstances"], total)):
+        value = s.resource.get(key)
+        if isinstance(value, int) and value < count:
+            return False
+    return True
+
+
+@check("study", fine=_levels_fine)
 def study_levels(s: Subject) -> Iterator[Issue]:
     st = s.spec["study"]
-    series = items(s.resource, st["series"], s.rtype)
+    series = s.items(st["series"])
     yield from _duplicates(s, [(f"{loc}.uid", text(ser, "uid")) for loc, ser in series
                                if text(ser, "uid")], "Series Instance", "in this study")
     home: dict[str, str] = {}
@@ -58,7 +86,7 @@ def study_modalities(s: Subject) -> Iterator[Issue]:
     if s.resource.get(st["modality"]) is None:
         return
     listed = {c for _, c in codes(s.resource.get(st["modality"]))}
-    for loc, ser in items(s.resource, st["series"], s.rtype):
+    for loc, ser in s.items(st["series"]):
         for _, code in codes(ser.get(st["seriesModality"])):
             if code in listed or (st["modalityScope"] == "acquisition" and code in NON_ACQUISITION):
                 continue
@@ -70,7 +98,7 @@ def study_modalities(s: Subject) -> Iterator[Issue]:
 @check("manifest")
 def manifest_levels(s: Subject) -> Iterator[Issue]:
     m = s.spec["manifest"]
-    studies = items(s.resource, m["study"], s.rtype)
+    studies = s.items(m["study"])
     yield from _duplicates(s, [(f"{loc}.{m['studyUid']}", _bare(text(st, m["studyUid"]))) for loc, st in studies
                                if text(st, m["studyUid"])], "Study Instance", "in this resource")
     instances: list[tuple[str, str]] = []
@@ -88,7 +116,7 @@ def manifest_levels(s: Subject) -> Iterator[Issue]:
 def manifest_patient(s: Subject) -> Iterator[Issue]:
     m = s.spec["manifest"]
     patient = s.resource.get(m["patient"])
-    for loc, st in items(s.resource, m["study"], s.rtype):
+    for loc, st in s.items(m["study"]):
         ref = st.get(m["studyRef"])
         if not isinstance(ref, dict):
             continue

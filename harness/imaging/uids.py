@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.imaging.paths import values, walk
+from harness.imaging.paths import walk
 
 UID_MAX = 64
 OID_PREFIX = "urn:oid:"
@@ -76,29 +76,19 @@ def uids_at(resource: dict, path: str, form: str, root: str) -> list[tuple[str, 
     return [(loc, uid, problem) for loc, value in walk(resource, path, root) for uid, problem in encoded(value, form)]
 
 
-def uid_problems_at(resource: dict, path: str, form: str, root: str) -> list[tuple[str, str | None, str]]:
-    """(location, uid, problem) for every UID at path that is not a valid DICOM UID: uids_at less
-    the valid ones. Nearly always every UID is valid, so the values are looked at first, without
-    locations, and all their UIDs checked at once (all_valid); only when that cannot vouch for
-    every one are the locations and problems worked out, by uids_at itself."""
-    found = values(resource, path)
-    if not found:
-        return []
-    if form == "id":  # a valid DICOM UID is a valid FHIR id (digits and dots, 1-64 characters)
-        if all_valid(found):
-            return []
-    elif form == "coding":
-        simple = _simple_codes(found)
-        if simple is not None and all_valid(simple):
-            return []
-    elif all(problem is None for v in found for _, problem in encoded(v, form)):
-        return []
-    return [(loc, uid, problem) for loc, uid, problem in uids_at(resource, path, form, root) if problem is not None]
+def uids_to_check(found: list, form: str) -> list | None:
+    """The UIDs that encoded() would judge in these values (in the given form), for all_valid: when
+    all_valid(answer) holds, encoded() gives no problem for any of the values. None: some value
+    needs encoded() itself (a CodeableConcept, a code in the URI system).
 
-
-def _simple_codes(found: list) -> list | None:
-    """The UIDs encoded() reads from Codings that carry one code each, or None when a value is of
-    another shape (a CodeableConcept, a URI-system code): those go through encoded() itself."""
+    'id': the values themselves (a valid DICOM UID is also a valid FHIR id: digits and dots, 1-64
+    characters; a value that is not a str fails all_valid). 'oid': the UID after urn:oid: (a value
+    failing the FHIR oid regex gives nothing, and its UID is judged only when it passes). 'coding':
+    the code of each Coding, less urn:oid:."""
+    if form == "id":
+        return found
+    if form == "oid":
+        return [v[len(OID_PREFIX):] for v in found if isinstance(v, str) and v.startswith(OID_PREFIX)]
     out = []
     for v in found:
         if not isinstance(v, dict):
