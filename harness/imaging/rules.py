@@ -24,7 +24,7 @@ Check = Callable[["Subject"], Iterable[Issue]]
 Verdict = Callable[["Subject"], bool]
 _CHECKS: dict[str, list[Check]] = {}
 _PLANS: dict[str, tuple[Check, ...]] = {}  # kind -> the checks run() calls, in order
-GUARDED: list[tuple[Check, Verdict]] = []  # (check, its fine verdict), for the tests
+GUARDED: list[tuple[Check, Verdict, tuple[str, ...]]] = []  # (check, its fine verdict, kinds), for the tests
 
 
 def check(*kinds: str, fine: Verdict | None = None) -> Callable[[Check], Check]:
@@ -39,7 +39,7 @@ def check(*kinds: str, fine: Verdict | None = None) -> Callable[[Check], Check]:
         for k in kinds:
             _CHECKS.setdefault(k, []).append(runs)
         if fine is not None:
-            GUARDED.append((fn, fine))
+            GUARDED.append((fn, fine, kinds))
         _PLANS.clear()
         return fn
     return register
