@@ -117,3 +117,15 @@ def test_resolve_returns_typed_resources_for_oftype():
 
 def test_contained_that_is_not_an_array_does_not_crash_the_invariants():
     assert rules({"resourceType": "ImagingSelection", "status": "available", "contained": True})
+
+
+def test_a_coding_that_is_not_an_array_is_reported_not_a_crash():
+    from harness.validation.validator import validate_value
+    study = {"resourceType": "ImagingStudy", "status": "available", "subject": {"reference": "Patient/p"},
+             "series": [{"uid": "1.2.3", "modality": {"system": "http://dicom.nema.org/resources/ontology/DCM",
+                                                      "code": "CT"},
+                         "instance": [{"uid": "1.2.3.4", "sopClass": {"coding": 5}}]}]}
+    for version in ("r4", "r5"):  # sopClass is a Coding: 'coding' is not its element (it raised before)
+        result = validate_value(study, "x", version)
+        assert ("structure.unknown-element", "ImagingStudy.series[0].instance[0].sopClass.coding") in [
+            (i.rule, i.location) for i in result.issues]

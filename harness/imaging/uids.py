@@ -56,7 +56,8 @@ def encoded(value: Any, form: str) -> list[tuple[str | None, str | None]]:
         return []
     if form == "coding":
         out: list[tuple[str | None, str | None]] = []
-        for c in (value.get("coding") if isinstance(value, dict) and "coding" in value else [value]) or ():
+        codings = value.get("coding") if isinstance(value, dict) and "coding" in value else [value]
+        for c in codings if isinstance(codings, list) else ():  # a non-array coding carries no UID
             if not isinstance(c, dict) or not isinstance(c.get("code"), str):
                 continue
             code, system = c["code"], c.get("system")

@@ -37,7 +37,7 @@ class Validator:
         if isinstance(value, dict):
             codings = value.get("coding") if "coding" in value else [value]
             return any(isinstance(c, dict) and exp.has_coding(c.get("system"), c.get("code"))
-                       for c in codings or ())
+                       for c in (codings if isinstance(codings, list) else ()))
         return False
 
     def issues(self, resource: dict, duplicates: dict[int, list[str]] | None = None,
