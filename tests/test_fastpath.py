@@ -197,3 +197,36 @@ def _time_of_day_reference(value: str):
                           r"(Z|[+-][0-9٣]{2}:[0-9٣]{2}|\n)?\Z") | st.text(_CHARS, max_size=14))
 def test_time_of_day_shortcut_is_exact(text):
     assert (primitives._time_of_day(text) is None) == (_time_of_day_reference(text) is None)
+
+
+def _reference_target_reference(defs, child, item):
+    """structure.reference_target_problem as written before its "Type/id" shortcut."""
+    if "Resource" in child.targets:
+        return None
+    rtype = item.get("type") if isinstance(item.get("type"), str) else None
+    ref = item.get("reference")
+    named = None
+    if isinstance(ref, str) and not ref.startswith(("#", "urn:")):
+        parts = ref.split("?")[0].rstrip("/").split("/")
+        if "_history" in parts:
+            parts = parts[: parts.index("_history")]
+        if len(parts) >= 2 and parts[-2][:1].isupper():
+            named = parts[-2]
+    for t in (rtype, named):
+        if t and t not in child.targets and defs.kind(t) == "resource":
+            return "problem"
+    return None
+
+
+@settings(max_examples=600, deadline=None)
+@given(ref=st.text(st.sampled_from(list("PatientDevice/_history?#urn:x1 ")), max_size=24)
+       | st.builds("/".join, st.lists(st.sampled_from(["Patient", "Device", "Group", "_history", "p", "",
+                                                        "http:", "x?y=1", "urn:a"]), max_size=5)),
+       rtype=st.sampled_from([None, "Patient", "Device", 5]))
+def test_reference_target_shortcut_is_exact(ref, rtype):
+    from harness.validation.structure import reference_target_problem
+    v = validator("r5")
+    child = v.compiler._path_node("ImagingStudy", "ImagingStudy").children["subject"]
+    item = {"reference": ref} if rtype is None else {"reference": ref, "type": rtype}
+    assert (reference_target_problem(v.defs, child, item) is None) == (
+        _reference_target_reference(v.defs, child, item) is None)

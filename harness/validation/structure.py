@@ -309,8 +309,12 @@ def reference_target_problem(defs, child: Child, item: dict) -> str | None:
     """Why a Reference names a resource type its element does not allow, or None."""
     if "Resource" in child.targets:
         return None
-    rtype = item.get("type") if isinstance(item.get("type"), str) else None
     ref = item.get("reference")
+    if "type" not in item and ref.__class__ is str:  # the usual "Type/id": decided without splitting
+        head, sep, tail = ref.partition("/")
+        if sep and head in child.targets and "/" not in tail and "?" not in tail:
+            return None
+    rtype = item.get("type") if isinstance(item.get("type"), str) else None
     named = None
     if isinstance(ref, str) and not ref.startswith(("#", "urn:")):
         parts = ref.split("?")[0].rstrip("/").split("/")
