@@ -141,8 +141,9 @@ def available() -> list[str]:
 
 def versions_defining(type_name: str) -> list[str]:
     """Versions whose own folder (not an inherited one) defines the type."""
-    out = []
-    for v in available():
-        if type_name in load(v).manifest["types"]:
-            out.append(v)
-    return out
+    return list(_versions_defining(type_name))
+
+
+@lru_cache(maxsize=1024)
+def _versions_defining(type_name: str) -> tuple[str, ...]:  # asked for every resource validated
+    return tuple(v for v in available() if type_name in load(v).manifest["types"])

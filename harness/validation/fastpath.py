@@ -29,7 +29,7 @@ class Slow(Exception):
     """Something here would be reported: the full walk must run."""
 
 
-_SLOW = Slow()
+_SLOW = Slow  # a class: each raise makes a fresh instance, so no traceback is kept between raises
 
 
 def _slow(*_args) -> None:
