@@ -280,6 +280,7 @@ def main() -> None:
     ap.add_argument("--valid-only", action="store_true", help="post only the valid typical ImagingSelection")
     ap.add_argument("--client", choices=("asyncio", "requests"), default="asyncio", help="load generator")
     ap.add_argument("--url", help="an already running service's $validate URL (no server is started)")
+    ap.add_argument("--server-root", default=str(ROOT), help="checkout whose `serve` is measured (default: this one)")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = ap.parse_args()
     bodies = MIX[:1] if args.valid_only else MIX
@@ -295,7 +296,7 @@ def main() -> None:
                                      ("--loop", args.loop, "auto")):
             if value != default:  # only what differs, so an older `serve` can be measured too
                 cmd += [flag, str(value)]
-        proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, env=dict(os.environ, PYTHONPATH=args.server_root), stdout=subprocess.DEVNULL,
                                 stderr=log)
     try:
         wait_ready(url, proc)

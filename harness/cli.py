@@ -337,7 +337,7 @@ def serve(
         if value not in ("auto", fast, plain):
             typer.echo(f"error: {option} {value!r}: use auto, {plain} or {fast}", err=True)
             raise typer.Exit(EXIT_USAGE)
-        installed = importlib.util.find_spec(fast) is not None and sys.platform != "win32"
+        installed = importlib.util.find_spec(fast) is not None and not (fast == "uvloop" and sys.platform == "win32")
         if value == fast and not installed:
             typer.echo(f"error: {option} {fast}: {fast} is not installed here", err=True)
             raise typer.Exit(EXIT_USAGE)
