@@ -10,17 +10,19 @@ which costs about 1 ms of CPU per request itself, on the same cores as the serve
 
     python benchmarks/bench_validator_service.py [--clients 50] [--seconds 20] [--workers 1]
         [--valid-only] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop] [--json]
+        [--client asyncio|requests] [--client-loop auto|asyncio|uvloop] [--url URL | --server-root DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib.util
 import json
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -157,17 +159,29 @@ class _Generator:
             pass
 
 
-def run_asyncio(url: str, bodies: list, clients: int, seconds: float, warmup: float) -> Stats:
+def client_loop(choice: str) -> str:
+    """auto: uvloop when installed (half the generator's CPU per request), else asyncio."""
+    if choice != "auto":
+        return choice
+    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+
+
+def run_asyncio(url: str, bodies: list, clients: int, seconds: float, warmup: float, loop: str) -> Stats:
     u = urlsplit(url)
     stats = Stats()
     gen = _Generator(u.hostname, u.port, u.path, bodies, stats, warmup)
-    asyncio.run(gen.run(clients, seconds))
+    factory = asyncio.new_event_loop
+    if loop == "uvloop":
+        import uvloop
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(gen.run(clients, seconds))
     return stats
 
 
 # --- the older generator: threads with `requests` sessions ---------------------------------------------
 
-def run_requests(url: str, bodies: list, clients: int, seconds: float, warmup: float) -> Stats:
+def run_requests(url: str, bodies: list, clients: int, seconds: float, warmup: float, loop: str) -> Stats:
     import requests
 
     stats, lock = Stats(), threading.Lock()
@@ -222,6 +236,31 @@ def _family(pid: int) -> list[int]:
     return out
 
 
+def connections_per_worker(pid: int | None, port: int) -> list[int]:
+    """Established connections to `port` each worker process holds (Linux /proc), most first."""
+    if pid is None:
+        return []
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            for row in Path(table).read_text().splitlines()[1:]:
+                cols = row.split()
+                if cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+        except OSError:
+            pass
+    counts = []
+    for p in _family(pid):
+        try:
+            links = [os.readlink(f"/proc/{p}/fd/{fd}") for fd in os.listdir(f"/proc/{p}/fd")]
+        except OSError:
+            continue
+        n = sum(link.startswith("socket:[") and link[8:-1] in inodes for link in links)
+        if n:
+            counts.append(n)
+    return sorted(counts, reverse=True)
+
+
 def cpu_seconds(pid: int | None) -> float:
     """CPU time (user + system) of a process and its descendants; NaN where /proc is not there."""
     if pid is None:
@@ -264,9 +303,7 @@ def wait_ready(url: str, proc: subprocess.Popen | None, timeout: float = 60) -> 
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    return sorted_values[min(int(q * len(sorted_values)), len(sorted_values) - 1)]
+    return sorted_values[min(int(q * len(sorted_values)), len(sorted_values) - 1)] if sorted_values else float("nan")
 
 
 def main() -> None:
@@ -279,6 +316,8 @@ def main() -> None:
     ap.add_argument("--loop", default="auto", help="server event loop: auto, asyncio, uvloop")
     ap.add_argument("--valid-only", action="store_true", help="post only the valid typical ImagingSelection")
     ap.add_argument("--client", choices=("asyncio", "requests"), default="asyncio", help="load generator")
+    ap.add_argument("--client-loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                    help="the asyncio generator's event loop (auto: uvloop when installed)")
     ap.add_argument("--url", help="an already running service's $validate URL (no server is started)")
     ap.add_argument("--server-root", default=str(ROOT), help="checkout whose `serve` is measured (default: this one)")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -309,34 +348,38 @@ def main() -> None:
         def sample() -> tuple:
             return (cpu_seconds(proc.pid if proc else None), time.process_time(), machine_busy(), time.perf_counter())
 
-        timer = threading.Timer(args.warmup, lambda: box.setdefault("start", sample()))
+        def at_start() -> None:
+            box["start"] = sample()
+            box["spread"] = connections_per_worker(proc.pid if proc else None, urlsplit(url).port)
+
+        timer = threading.Timer(args.warmup, at_start)
         timer.start()
-        stats = run(url, bodies, args.clients, args.seconds, args.warmup)
+        loop = client_loop(args.client_loop) if args.client == "asyncio" else "threads"
+        stats = run(url, bodies, args.clients, args.seconds, args.warmup, loop)
         box["end"] = sample()  # a little after the measured time ends (in-flight requests finishing)
         timer.cancel()
     finally:
         if proc is not None:
             proc.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            proc.kill()  # nothing when it has stopped
+            proc.wait()
     elapsed = stats.ended - stats.started
     lat = sorted(stats.latencies)
     n = len(lat)
     (s0, c0, b0, t0), (s1, c1, b1, t1) = box.get("start", box["end"]), box["end"]
     server_cpu, client_cpu, wall = s1 - s0, c1 - c0, max(t1 - t0, 1e-9)
     figures = {
-        "config": config, "client": args.client, "clients": args.clients, "workers": args.workers,
+        "config": config, "client": f"{args.client} ({loop})", "clients": args.clients, "workers": args.workers,
         "bodies": "valid" if args.valid_only else "mix", "seconds": round(elapsed, 2), "requests": n,
         "req_per_s": round(n / elapsed, 1) if elapsed > 0 else 0.0,
         **{f"{k}_ms": round(percentile(lat, q) * 1000, 2) for k, q in (("p50", .5), ("p90", .9), ("p99", .99))},
         "max_ms": round(lat[-1] * 1000, 2) if lat else float("nan"),
-        "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else float("nan"),
         "5xx": stats.s5xx, "unexpected_status": stats.unexpected, "dropped": stats.dropped,
         "server_cpu_us_per_req": round(server_cpu / n * 1e6, 1) if n else float("nan"),
         "client_cpu_us_per_req": round(client_cpu / n * 1e6, 1) if n else float("nan"),
+        "connections_per_worker": box.get("spread", []),
         "machine_cores_busy": round((b1 - b0) / wall, 2),
         "other_cores_busy": round((b1 - b0 - server_cpu - client_cpu) / wall, 2),
     }
@@ -348,7 +391,8 @@ def main() -> None:
           f"{f['seconds']:.1f} s measured after {args.warmup:g} s warm-up\n"
           f"{f['requests']:,} requests: {f['req_per_s']:,.0f} req/s; latency p50 {f['p50_ms']:.1f} ms, "
           f"p90 {f['p90_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms, max {f['max_ms']:.1f} ms\n"
-          f"5xx {f['5xx']}, unexpected status {f['unexpected_status']}, dropped connections {f['dropped']}\n"
+          f"5xx {f['5xx']}, unexpected status {f['unexpected_status']}, dropped connections {f['dropped']}; "
+          f"connections per server process {f['connections_per_worker']}\n"
           f"CPU per request: server {f['server_cpu_us_per_req']:.0f} us, load generator "
           f"{f['client_cpu_us_per_req']:.0f} us; machine {f['machine_cores_busy']:.2f} of {os.cpu_count()} cores "
           f"busy ({f['other_cores_busy']:.2f} by other processes)")
