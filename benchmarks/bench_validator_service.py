@@ -1,16 +1,14 @@
 """The validator service under load (issue #11): N keep-alive connections post `$validate` bodies for a
-bounded time; reports throughput, latency percentiles, 5xx answers, unexpected statuses, dropped
-connections, the CPU the server and the load generator spent per request, and the server's config.
+bounded time; reports req/s, latency percentiles, 5xx, unexpected statuses, dropped connections, the
+CPU the server and the load generator spend per request, and the server's config.
 
-The service runs in its own process (`imaging-harness serve --validator-only`, started here unless
---url is given). The default load generator is cheap: one asyncio process, a raw HTTP/1.1 protocol
-per connection (one request in flight per connection, no pipelining; the response is read by its
-Content-Length). `--client requests` is the older generator (threads with `requests` sessions),
-which costs about 1 ms of CPU per request itself, on the same cores as the server.
+The service runs in its own process (`serve --validator-only`, started here unless --url is given).
+The default generator is cheap: one asyncio process (uvloop when installed), a raw HTTP/1.1 protocol
+per connection, one request in flight per connection (no pipelining), responses read by Content-Length.
+`--client requests` is the older one (threads + `requests`: ~1 ms of CPU per request of its own).
 
-    python benchmarks/bench_validator_service.py [--clients 50] [--seconds 20] [--workers 1]
-        [--valid-only] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop] [--json]
-        [--client asyncio|requests] [--client-loop auto|asyncio|uvloop] [--url URL | --server-root DIR]
+    python benchmarks/bench_validator_service.py [--clients 50] [--seconds 20] [--workers 1] [--valid-only]
+        [--http auto|h11|httptools] [--loop auto|asyncio|uvloop] [--client asyncio|requests] [--json]
 """
 
 from __future__ import annotations
@@ -319,6 +317,7 @@ def main() -> None:
     ap.add_argument("--client-loop", choices=("auto", "asyncio", "uvloop"), default="auto",
                     help="the asyncio generator's event loop (auto: uvloop when installed)")
     ap.add_argument("--url", help="an already running service's $validate URL (no server is started)")
+    ap.add_argument("--server-pid", type=int, help="with --url: that server's process id (for its CPU time)")
     ap.add_argument("--server-root", default=str(ROOT), help="checkout whose `serve` is measured (default: this one)")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = ap.parse_args()
@@ -345,12 +344,14 @@ def main() -> None:
         run = run_asyncio if args.client == "asyncio" else run_requests
         box: dict = {}
 
+        pid = proc.pid if proc else args.server_pid
+
         def sample() -> tuple:
-            return (cpu_seconds(proc.pid if proc else None), time.process_time(), machine_busy(), time.perf_counter())
+            return cpu_seconds(pid), time.process_time(), machine_busy(), time.perf_counter()
 
         def at_start() -> None:
             box["start"] = sample()
-            box["spread"] = connections_per_worker(proc.pid if proc else None, urlsplit(url).port)
+            box["spread"] = connections_per_worker(pid, urlsplit(url).port)
 
         timer = threading.Timer(args.warmup, at_start)
         timer.start()
