@@ -330,23 +330,13 @@ def serve(
     if fhir_version not in ("r4", "r5"):
         typer.echo(f"error: the reference server speaks r4 or r5, not {fhir_version!r}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    import importlib.util
-
-    def resolve(value: str, choices: tuple[str, str], option: str) -> str:
-        fast, plain = choices
-        if value not in ("auto", fast, plain):
-            typer.echo(f"error: {option} {value!r}: use auto, {plain} or {fast}", err=True)
-            raise typer.Exit(EXIT_USAGE)
-        installed = importlib.util.find_spec(fast) is not None and not (fast == "uvloop" and sys.platform == "win32")
-        if value == fast and not installed:
-            typer.echo(f"error: {option} {fast}: {fast} is not installed here", err=True)
-            raise typer.Exit(EXIT_USAGE)
-        return value if value != "auto" else (fast if installed else plain)
-
-    http = resolve(http, ("httptools", "h11"), "--http")
-    loop = resolve(loop, ("uvloop", "asyncio"), "--loop")
     from harness.server import workers as forked
 
+    try:
+        http, loop = forked.choose("--http", http), forked.choose("--loop", loop)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     if workers < 1 or (workers > 1 and not validator_only):
         typer.echo("error: --workers N: N >= 1, and above 1 only with --validator-only (the FHIR server "
                    "keeps its data in one process)", err=True)

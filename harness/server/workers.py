@@ -18,6 +18,7 @@ and the kernel hands every new connection to one of them. The parent only superv
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import signal
 import socket
@@ -34,8 +35,23 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 EXIT_NOT_STARTED = 3
 
 
+#: option -> (the fast choice, the pure-Python one), as uvicorn names them
+CHOICES = {"--http": ("httptools", "h11"), "--loop": ("uvloop", "asyncio")}
+
+
 def supported() -> bool:
     return hasattr(os, "fork")
+
+
+def choose(option: str, value: str) -> str:
+    """uvicorn's http or loop setting for `value`; auto: the fast one when it is installed here."""
+    fast, plain = CHOICES[option]
+    if value not in ("auto", fast, plain):
+        raise ValueError(f"{option} {value!r}: use auto, {plain} or {fast}")
+    installed = importlib.util.find_spec(fast) is not None and not (fast == "uvloop" and sys.platform == "win32")
+    if value == fast and not installed:
+        raise ValueError(f"{option} {fast}: {fast} is not installed here")
+    return value if value != "auto" else (fast if installed else plain)
 
 
 def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
