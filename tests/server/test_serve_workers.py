@@ -89,8 +89,9 @@ def _errors(r: requests.Response) -> list[dict]:
     return [i for i in r.json()["issue"] if i["severity"] == "error"]
 
 
-def test_each_worker_validates(tmp_path):
-    svc = Service()
+@pytest.mark.parametrize("stack", [[], ["--http", "h11", "--loop", "asyncio"]], ids=["auto", "h11-asyncio"])
+def test_each_worker_validates(stack):
+    svc = Service(*stack)
     try:
         valid = fixture("r5", "imagingselection-mr-prostate-roi.json")
         bad = selection("Patient/x")
