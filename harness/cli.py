@@ -303,8 +303,17 @@ def serve(
     validator_only: bool = typer.Option(False, "--validator-only",
                                         help="Serve only the validator: POST /$validate, POST /{type}/$validate, page at /."),
     max_body: int = typer.Option(10 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
+    workers: int = typer.Option(1, "--workers", help="Processes answering on one socket (with --validator-only; "
+                                "the FHIR server keeps its data in one process)."),
+    http: str = typer.Option("auto", "--http", help="HTTP parser: auto (httptools if installed, else h11), h11, "
+                             "httptools."),
+    loop: str = typer.Option("auto", "--loop", help="Event loop: auto (uvloop if installed, else asyncio), asyncio, "
+                             "uvloop."),
 ) -> None:
-    """Run the reference FHIR imaging server (with optional faults) or the validator service."""
+    """Run the reference FHIR imaging server (with optional faults) or the validator service.
+
+    Stops on SIGINT (exit code 0) or SIGTERM (terminated by it, as uvicorn does) after answering the
+    requests in flight; with --workers N, exit code 1 if a worker failed to start or to stop."""
     from harness.server.faults import CASES, EVERY_SEARCH, FAULTS
 
     if list_faults:
@@ -321,16 +330,46 @@ def serve(
     if fhir_version not in ("r4", "r5"):
         typer.echo(f"error: the reference server speaks r4 or r5, not {fhir_version!r}", err=True)
         raise typer.Exit(EXIT_USAGE)
+    from harness.server import workers as forked
+
+    try:
+        http, loop = forked.choose("--http", http), forked.choose("--loop", loop)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if workers < 1 or (workers > 1 and not validator_only):
+        typer.echo("error: --workers N: N >= 1, and above 1 only with --validator-only (the FHIR server "
+                   "keeps its data in one process)", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if workers > 1 and not forked.supported():
+        typer.echo("error: --workers above 1 needs os.fork (not on this platform)", err=True)
+        raise typer.Exit(EXIT_USAGE)
     import uvicorn
 
     from harness.server.app import create_app, create_validator_app
 
-    application = (create_validator_app(max_body) if validator_only
-                   else create_app(fhir_version, db, fault, max_body=max_body))
+    if validator_only:
+        from harness.server.service import warm_up
+
+        application = create_validator_app(max_body)
+        warm_up()  # definitions loaded before the first request (and shared by forked workers)
+    else:
+        application = create_app(fhir_version, db, fault, max_body=max_body)
     what = "validator service" if validator_only else f"FHIR {fhir_version} server" + (
         f" with faults {', '.join(fault)}" if fault else "")
-    typer.echo(f"imaging-harness {what} on http://{host}:{port}", err=True)
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    config = f"(workers {workers}, http {http}, loop {loop})"
+    if workers == 1:
+        typer.echo(f"imaging-harness {what} on http://{host}:{port} {config}", err=True)
+        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, http=http, loop=loop)
+        return
+    try:
+        sock = forked.bind(host, port)
+    except OSError as e:
+        typer.echo(f"error: cannot listen on {host}:{port}: {e.strerror or e}", err=True)
+        raise typer.Exit(1)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"imaging-harness {what} on http://{shown}:{sock.getsockname()[1]} {config}", err=True)
+    raise typer.Exit(forked.supervise(application, sock, workers, http=http, loop=loop))
 
 
 def main() -> None:

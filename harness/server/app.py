@@ -35,11 +35,14 @@ def _media(value: str) -> str:
 
 
 def _negotiate(request: Request) -> None:
-    fmt = request.query_params.get("_format")
+    check_format(request.query_params.get("_format"), request.headers.get("accept"))
+
+
+def check_format(fmt: str | None, accept: str | None) -> None:
+    """406 unless the `_format` parameter or else the Accept header admits FHIR JSON."""
     if fmt is not None and fmt not in FORMAT_OK and _media(fmt) not in FORMAT_OK:
         raise FhirError(406, f"_format={fmt} is not supported: this server speaks FHIR JSON only",
                         code="not-supported")
-    accept = request.headers.get("accept")
     if accept and fmt is None:
         kinds = [_media(a) for a in accept.split(",")]
         if not any(k in JSON_TYPES or k in ("*/*", "application/*") or k.endswith("+json") for k in kinds):
@@ -60,9 +63,14 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 def _check_content_type(request: Request, segments: list[str], body: bytes) -> None:
+    check_content_type(request.headers.get("content-type", ""), segments, body)
+
+
+def check_content_type(content_type: str, segments: list[str], body: bytes) -> None:
+    """415 unless a body is FHIR JSON (or a form, for _search)."""
     if not body:
         return
-    media = _media(request.headers.get("content-type", ""))
+    media = _media(content_type)
     if segments and segments[-1] == "_search" and media == "application/x-www-form-urlencoded":
         return
     if media not in JSON_TYPES:
@@ -127,8 +135,17 @@ def create_app(version: str, db: str | None = None, faults: Iterable[str] = (),
     return app
 
 
-def create_validator_app(max_body: int = DEFAULT_MAX_BODY, version: str | None = None) -> Starlette:
-    """The validator service alone: POST /$validate and /{type}/$validate, and a page at /."""
+def create_validator_app(max_body: int = DEFAULT_MAX_BODY, version: str | None = None):
+    """The validator service alone: POST /$validate and /{type}/$validate, and a page at /.
+
+    POST .../$validate is answered by `service.ValidatorService` straight from ASGI (the hot path);
+    the Starlette app below answers everything else (and would answer $validate the same way)."""
+    from harness.server.service import ValidatorService
+
+    return ValidatorService(_validator_starlette(max_body, version), max_body, version)
+
+
+def _validator_starlette(max_body: int, version: str | None) -> Starlette:
     from harness.server.validate import operation
 
     async def endpoint(request: Request) -> Response:

@@ -21,7 +21,7 @@ from harness.server.outcome import FhirError, outcome, validation_outcome
 from harness.server.resolver import StorageResolver
 from harness.server.storage import Storage
 from harness.server.summary import subset
-from harness.server.validate import MAX_DEPTH, depth
+from harness.server.validate import MAX_DEPTH, depth, may_nest_deeper
 from harness.validation.jsonparse import parse_bytes
 from harness.validation.validator import validate_value
 
@@ -49,7 +49,7 @@ class Req:
         parsed = parse_bytes(self.body)
         if parsed.error is not None:
             raise FhirError(400, f"body is not valid JSON: {parsed.error}", code="structure")
-        if depth(parsed.value) > MAX_DEPTH:
+        if may_nest_deeper(self.body) and depth(parsed.value) > MAX_DEPTH:
             raise FhirError(400, f"the body nests deeper than {MAX_DEPTH} levels", code="too-long")
         if not isinstance(parsed.value, dict) or not isinstance(parsed.value.get("resourceType"), str):
             raise FhirError(400, "body is not a FHIR resource (a JSON object with resourceType)",

@@ -16,18 +16,27 @@ MAX_DEPTH = 100
 
 
 def depth(value, limit: int = MAX_DEPTH) -> int:
-    """Nesting depth of a parsed JSON value (iterative; stops counting past the limit)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        v, d = stack.pop()
-        deepest = max(deepest, d)
+    """Nesting depth of a parsed JSON value (level by level; stops counting past the limit)."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    level, deepest = [value], 0
+    while level:
+        deepest += 1
         if deepest > limit:
             return deepest
-        if isinstance(v, dict):
-            stack.extend((x, d + 1) for x in v.values() if isinstance(x, (dict, list)))
-        elif isinstance(v, list):
-            stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
+        below = []
+        for v in level:
+            for x in (v.values() if isinstance(v, dict) else v):
+                if isinstance(x, (dict, list)):
+                    below.append(x)
+        level = below
     return deepest
+
+
+def may_nest_deeper(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """False when the JSON text cannot nest deeper than `limit`: each level of a parsed value needs a
+    bracket of its own in the text, so fewer brackets than levels settles it without a walk."""
+    return body.count(b"[") + body.count(b"{") > limit
 
 
 def _resource_of(value: dict) -> dict:
