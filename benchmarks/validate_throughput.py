@@ -72,8 +72,9 @@ def measure(fn, items: list, seconds: float, passes: int | None, whole: bool = F
             for b in items:
                 fn(b)
         done += 1
-    wall = time.perf_counter() - t0
-    return {"rate": done * len(items) / wall, "cpu": (_cpu() - cpu0) / wall, "passes": done, "rejected": rejected}
+    wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
+    return {"rate": done * len(items) / wall, "cpu_rate": done * len(items) / cpu if cpu else None,
+            "cpu": cpu / wall, "passes": done, "rejected": rejected}
 
 
 def _cpu() -> float:
@@ -235,8 +236,11 @@ def main() -> None:
             results["corpora"][label] = entry
             print(f"{label}: {len(items)} resources ({', '.join(f'{k} {v}' for k, v in entry['types'].items())}), "
                   f"{entry['bytes_avg']:,} bytes on average; one core unless said")
-            print(f"  {'':<42} {'resources/s':>11} {'cpu/wall':>9}  accepted")
+            print(f"  {'':<42} {'resources/s':>11} {'cpu/wall':>9} {'per CPU-s':>10}  accepted")
             if not args.check:
+                if len(items) < 4 * ndjson.CHUNK_LINES:
+                    print(f"  (NDJSON: {len(items)} lines are {-(-len(items) // ndjson.CHUNK_LINES)} chunk(s) of "
+                          f"{ndjson.CHUNK_LINES}; two workers need --n {4 * ndjson.CHUNK_LINES} or more to overlap)")
                 ndjson.PARALLEL_MIN_BYTES = 0  # the pool whatever the file size, for the 2-worker figure
                 rows += [(f"imaging-harness NDJSON, {w} worker{'s' * (w > 1)}",
                           lambda items, w=w: ndjson_rate(version, items, w, Path(tmp), args.seconds, args.passes),
@@ -250,16 +254,21 @@ def main() -> None:
                 entry["rows"][name] = m
                 ok = "" if m["rejected"] is None else f"{len(items) - m['rejected']}/{len(items)}"
                 warn = "  <-- WARNING: rejects generated resources" if m["rejected"] else ""
-                print(f"  {name:<42} {m['rate']:>11,.0f} {m['cpu']:>8.0%}  {ok}{warn}")
+                cpu_rate = f"{m['cpu_rate']:>10,.0f}" if m["cpu_rate"] else f"{'-':>10}"
+                print(f"  {name:<42} {m['rate']:>11,.0f} {m['cpu']:>8.0%} {cpu_rate}  {ok}{warn}")
             if args.check:
                 bad = {k: v["rejected"] for k, v in entry["rows"].items() if v.get("rejected")}
                 any_bad |= bool(bad)
                 continue
             entry["ratios"] = ratios({k: v["rate"] for k, v in entry["rows"].items() if "rate" in v})
+            entry["ratios_cpu"] = ratios({k: v["cpu_rate"] for k, v in entry["rows"].items() if v.get("cpu_rate")})
+            print(f"  {'ratio':<60} {'wall':>7} {'CPU time':>9}")
             for k, v in entry["ratios"].items():
-                print(f"  {k:<60} {v:>6.2f}x")
-    print(f"load average at the end {os.getloadavg()[0]:.2f} (cpu/wall well under 100% on a one-core row: "
-          "the machine was shared, figures low)")
+                c = entry["ratios_cpu"].get(k)
+                print(f"  {k:<60} {v:>6.2f}x " + (f"{c:>8.2f}x" if c and "workers" not in k and "threads" not in k else ""))
+    print(f"load average at the end {os.getloadavg()[0]:.2f}. cpu/wall well under 100% on a one-core row (200% on a "
+          "two-worker row) means the machine was shared and that wall figure is low; 'per CPU-s' (resources per "
+          "CPU-second of this process and its workers) is the contention-robust figure for one-core rows")
     if any_bad:
         print("\n!!! WARNING: the generated corpus has resources with errors or rejected by a peer (see above): "
               "figures are not for a valid corpus")
