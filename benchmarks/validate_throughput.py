@@ -1,7 +1,7 @@
 """Validation throughput on a seeded, generated corpus, beside the peers, in one run (issue #11).
 
     pip install fhir.resources fhirkit-rs        # benchmark extras, not runtime dependencies
-    python benchmarks/validate_throughput.py [--n 2000] [--seed 11] [--seconds 3 | --passes P] [--json]
+    python benchmarks/validate_throughput.py [--n 2000] [--seed 11] [--seconds 2 --rounds 3 | --passes P] [--json]
     python benchmarks/validate_throughput.py --check     # generate and validate the corpus only
 
 Two corpora of N resources each (benchmarks/corpus.py): R4 ImagingStudy, and R5 ImagingStudy with
@@ -20,6 +20,12 @@ installed peer. Rows, resources/s on one core unless said, every row starting fr
   (or $HARNESS_PKGCACHE, --pkgcache): hl7.fhir.r5.core@5.0.0 and, for R4, hl7.fhir.r4b.core@4.3.0
   (hl7.fhir.r4.examples@4.0.1 has no fhir.schema.json; R4B ImagingStudy is R4's).
 A peer that is not installed (or a schema not found) is reported as such, never a crash.
+
+The machine may be shared: the rows are measured interleaved (--rounds slices of --seconds/--rounds
+each, round-robin over the rows, continuing through the corpus; every row covers the corpus at least
+once), so each row sees the same interference and the ratios hold. Beside the wall rate, "cpu/wall"
+shows how much of a core (two for the 2-worker rows) the row had, and "per CPU-s" is resources per
+CPU-second of this process and its workers.
 """
 
 from __future__ import annotations
@@ -49,32 +55,65 @@ from harness.validation.validator import validate_value  # noqa: E402
 SCHEMAS = {"r4": "hl7.fhir.r4b.core-4.3.0", "r5": "hl7.fhir.r5.core-5.0.0"}
 
 
-def measure(fn, items: list, seconds: float, passes: int | None, whole: bool = False, accepts=None) -> dict:
-    """resources/s of fn over items (fn(item) per item, or fn(items) once per pass when whole), the CPU
-    time of this process and its reaped children over the wall time (1.0 = one busy core; less means
-    the machine was shared), and with accepts, how many items the first pass rejected."""
-    if not whole:
-        fn(items[0])  # warm caches (compiled definitions, schema references)
-    rejected = None
-    cpu0, t0, done = _cpu(), time.perf_counter(), 0
-    if accepts is not None:
-        rejected = 0
-        for b in items:
-            try:
-                rejected += not accepts(fn(b))
-            except Exception:
-                rejected += 1
-        done = 1
-    while (done < passes) if passes else (done == 0 or time.perf_counter() - t0 < seconds):
-        if whole:
-            fn(items)
-        else:
-            for b in items:
-                fn(b)
-        done += 1
-    wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
-    return {"rate": done * len(items) / wall, "cpu_rate": done * len(items) / cpu if cpu else None,
-            "cpu": cpu / wall, "passes": done, "rejected": rejected}
+class Row:
+    """One measured row: fn(resource bytes) per resource ("item"), or fn(all items) per pass ("batch").
+    Time, CPU and count add up over its slices; accepts(result) counts rejections in the first pass
+    (a batch row's verdict() gives its own count)."""
+
+    def __init__(self, name: str, fn, kind: str = "item", accepts=None, verdict=None):
+        self.name, self.fn, self.kind, self.accepts, self.verdict = name, fn, kind, accepts, verdict
+        self.cursor, self.wall, self.cpu, self.slices = 0, 0.0, 0.0, []
+        self.rejected = 0 if accepts is not None else None
+
+    def run(self, items: list, seconds: float = 0.0, until: int | None = None) -> None:
+        """About `seconds` (at least one resource or pass), or until `until` resources are done."""
+        n, start = len(items), self.cursor
+        c0, t0 = _cpu(), time.perf_counter()
+        while True:
+            if self.kind == "batch":
+                self.fn(items)
+                self.cursor += n
+                if self.verdict is not None and self.rejected is None:
+                    self.rejected = self.verdict()
+            elif self.accepts is not None and self.cursor < n:
+                try:
+                    self.rejected += not self.accepts(self.fn(items[self.cursor]))
+                except Exception:
+                    self.rejected += 1
+                self.cursor += 1
+            else:
+                self.fn(items[self.cursor % n])
+                self.cursor += 1
+            if (self.cursor >= until) if until is not None else (time.perf_counter() - t0 >= seconds):
+                break
+        wall = time.perf_counter() - t0
+        self.wall += wall
+        self.cpu += _cpu() - c0
+        self.slices.append((self.cursor - start) / wall)
+
+    def result(self) -> dict:
+        return {"rate": self.cursor / self.wall, "cpu_rate": self.cursor / self.cpu if self.cpu else None,
+                "cpu": self.cpu / self.wall, "resources": self.cursor, "rejected": self.rejected,
+                "slices": [round(x, 1) for x in self.slices]}
+
+
+def measure(rows: list[Row], items: list, seconds: float, rounds: int, passes: int | None) -> None:
+    """Interleaved: round-robin slices over the rows, then each row finishes its first pass."""
+    n = len(items)
+    for row in rows:
+        if row.kind == "item":
+            row.fn(items[0])  # warm caches (compiled definitions, schema references); not counted
+    if passes:
+        for p in range(1, passes + 1):
+            for row in rows:
+                row.run(items, until=p * n)
+        return
+    for _ in range(rounds):
+        for row in rows:
+            row.run(items, seconds / rounds)
+    for row in rows:
+        if row.cursor < n:
+            row.run(items, until=n)
 
 
 def _cpu() -> float:
@@ -160,7 +199,7 @@ def check(label: str, version: str, items: list[bytes], resolver=None) -> dict:
     return out
 
 
-def ndjson_rate(version: str, items: list[bytes], workers: int, tmp: Path, seconds: float, passes: int | None):
+def ndjson_row(version: str, items: list[bytes], workers: int, tmp: Path) -> Row:
     """The corpus as one NDJSON file through validate_paths, as `imaging-harness validate` reads it."""
     path = tmp / f"corpus-{version}.ndjson"
     if not path.exists():
@@ -171,38 +210,38 @@ def ndjson_rate(version: str, items: list[bytes], workers: int, tmp: Path, secon
         errors.clear()
         for r in validate_paths([str(path)], version, workers=workers):
             errors[any(i.severity == "error" for i in r.issues)] += 1
-    m = measure(run, items, seconds, passes, whole=True)
-    m["rejected"] = errors[True]
-    return m
+    return Row(f"imaging-harness NDJSON, {workers} worker{'s' * (workers > 1)}", run, "batch",
+               verdict=lambda: errors[True])
 
 
 def no_errors(result) -> bool:
     return not any(i.severity == "error" for i in result.issues)
 
 
-def rows_for(version: str, values: list[dict], cache: Path) -> list[tuple]:
-    """(name, fn, accepts or None, why-absent, whole) for every row of a corpus."""
-    context = Index.of("the corpus", [v for v in values if v["resourceType"] == "ImagingStudy"])
+def rows_for(version: str, values: list[dict], cache: Path, context) -> list:
+    """A Row for every measured row of a corpus, or (name, why) for one that cannot run."""
     schema_fn, schema_why = json_schema(version, {v["resourceType"] for v in values}, cache)
-    rows = [("orjson.loads (parse only)", orjson.loads, None, None, False),
-            ("imaging-harness (all checks)", ours(version), no_errors, None, False)]
+    fk_ok = lambda issues: not [i for i in issues if i.severity == "error"]  # noqa: E731
+    candidates = [("orjson.loads (parse only)", orjson.loads, "item", None, None),
+                  ("imaging-harness (all checks)", ours(version), "item", no_errors, None)]
     if version == "r5":
-        rows.append(("imaging-harness, corpus as context", ours(version, context), no_errors, None, False))
-    rows += [("fhir.resources (structure)", fhir_resources(version), lambda r: True, "not installed", False),
-             (f"jsonschema {'R4B' if version == 'r4' else 'R5'} fhir.schema.json", schema_fn, lambda e: not e,
-              schema_why, False)]
+        candidates.append(("imaging-harness, corpus as context", ours(version, context), "item", no_errors, None))
+    candidates += [("fhir.resources (structure)", fhir_resources(version), "item", lambda r: True, "not installed"),
+                   (f"jsonschema {'R4B' if version == 'r4' else 'R5'} fhir.schema.json", schema_fn, "item",
+                    lambda e: not e, schema_why)]
     if version == "r4":
-        rows += [("fhirkit-rs validate (structure)", fhirkit_validate(),
-                  lambda issues: not [i for i in issues if i.severity == "error"], "not installed", False),
-                 ("fhirkit-rs parse_many, 2 threads", fhirkit_many(2), None, "not installed", True)]
-    return rows
+        candidates += [("fhirkit-rs validate (structure)", fhirkit_validate(), "item", fk_ok, "not installed"),
+                       ("fhirkit-rs parse_many, 2 threads", fhirkit_many(2), "batch", None, "not installed")]
+    return [Row(name, fn, kind, accepts) if fn is not None else (name, why)
+            for name, fn, kind, accepts, why in candidates]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="resources per corpus")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--seconds", type=float, default=3.0, help="minimum time per measurement (at least one pass)")
+    ap.add_argument("--seconds", type=float, default=2.0, help="time per row, split into --rounds slices")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved slices per row")
     ap.add_argument("--passes", type=int, default=None, help="a fixed number of passes instead of --seconds")
     ap.add_argument("--json", action="store_true", help="also print the results as one JSON object")
     ap.add_argument("--check", action="store_true",
@@ -219,7 +258,8 @@ def main() -> None:
         corpora["R4 ImagingStudy"] = ("r4", r4_studies(args.n, args.seed))
     if args.corpus in ("r5", "both"):
         corpora["R5 ImagingStudy + ImagingSelection"] = ("r5", r5_imaging(args.n, args.seed))
-    per = f"a fixed {args.passes} pass(es)" if args.passes else f"at least {args.seconds:g} s"
+    per = (f"a fixed {args.passes} pass(es)" if args.passes else
+           f"{args.seconds:g} s in {args.rounds} interleaved slices (at least one pass)")
     print(f"corpus: seed {args.seed}, {args.n} resources each, generated in {time.perf_counter() - t0:.1f} s; "
           f"{per} per measurement; {len(os.sched_getaffinity(0))} cores; load average {os.getloadavg()[0]:.2f}")
     results: dict = {"n": args.n, "seed": args.seed, "corpora": {}}
@@ -227,35 +267,34 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for label, (version, values) in corpora.items():
             items = [orjson.dumps(v) for v in values]
-            rows = rows_for(version, values, args.pkgcache)
+            context = Index.of("the corpus", [v for v in values if v["resourceType"] == "ImagingStudy"])
+            rows = rows_for(version, values, args.pkgcache, context)
             entry = {"version": version, "resources": len(items), "bytes_avg": sum(map(len, items)) // len(items),
                      "types": dict(collections.Counter(v["resourceType"] for v in values)), "rows": {}}
-            context = Index.of("the corpus", [v for v in values if v["resourceType"] == "ImagingStudy"])
             entry["check"] = check(label, version, items, context)
             any_bad |= entry["check"]["harness_with_errors"] > 0
             results["corpora"][label] = entry
+            if not args.check:
+                if len(items) < 2 * ndjson.CHUNK_LINES:
+                    print(f"  (NDJSON: {len(items)} lines are one chunk of at most {ndjson.CHUNK_LINES} lines; "
+                          f"two workers need --n {2 * ndjson.CHUNK_LINES} or more to overlap)")
+                ndjson.PARALLEL_MIN_BYTES = 0  # the pool whatever the file size, for the 2-worker figure
+                rows += [ndjson_row(version, items, w, Path(tmp)) for w in (1, 2)]
+            measured = [r for r in rows if isinstance(r, Row)]
+            measure(measured, items, args.seconds, args.rounds, args.passes)
             print(f"{label}: {len(items)} resources ({', '.join(f'{k} {v}' for k, v in entry['types'].items())}), "
                   f"{entry['bytes_avg']:,} bytes on average; one core unless said")
             print(f"  {'':<42} {'resources/s':>11} {'cpu/wall':>9} {'per CPU-s':>10}  accepted")
-            if not args.check:
-                if len(items) < 4 * ndjson.CHUNK_LINES:
-                    print(f"  (NDJSON: {len(items)} lines are {-(-len(items) // ndjson.CHUNK_LINES)} chunk(s) of "
-                          f"{ndjson.CHUNK_LINES}; two workers need --n {4 * ndjson.CHUNK_LINES} or more to overlap)")
-                ndjson.PARALLEL_MIN_BYTES = 0  # the pool whatever the file size, for the 2-worker figure
-                rows += [(f"imaging-harness NDJSON, {w} worker{'s' * (w > 1)}",
-                          lambda items, w=w: ndjson_rate(version, items, w, Path(tmp), args.seconds, args.passes),
-                          None, None, "ndjson") for w in (1, 2)]
-            for name, fn, accepts, why, whole in rows:
-                if fn is None:
-                    print(f"  {name:<42} {why}")
-                    entry["rows"][name] = {"absent": why}
+            for row in rows:
+                if not isinstance(row, Row):
+                    print(f"  {row[0]:<42} {row[1]}")
+                    entry["rows"][row[0]] = {"absent": row[1]}
                     continue
-                m = fn(items) if whole == "ndjson" else measure(fn, items, args.seconds, args.passes, whole, accepts)
-                entry["rows"][name] = m
+                m = entry["rows"][row.name] = row.result()
                 ok = "" if m["rejected"] is None else f"{len(items) - m['rejected']}/{len(items)}"
                 warn = "  <-- WARNING: rejects generated resources" if m["rejected"] else ""
                 cpu_rate = f"{m['cpu_rate']:>10,.0f}" if m["cpu_rate"] else f"{'-':>10}"
-                print(f"  {name:<42} {m['rate']:>11,.0f} {m['cpu']:>8.0%} {cpu_rate}  {ok}{warn}")
+                print(f"  {row.name:<42} {m['rate']:>11,.0f} {m['cpu']:>8.0%} {cpu_rate}  {ok}{warn}")
             if args.check:
                 bad = {k: v["rejected"] for k, v in entry["rows"].items() if v.get("rejected")}
                 any_bad |= bool(bad)
