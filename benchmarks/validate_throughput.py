@@ -11,6 +11,8 @@ installed peer. Rows, resources/s on one core unless said, every row starting fr
 - orjson.loads only;
 - imaging-harness: parse_bytes + validate_value, every check on (as bench_peers.py), and for R5 the
   same with the corpus as resolution context (the single-series rule resolves each selection's study);
+- imaging-harness with its fast path off: the full structural walk, which a resource with any
+  structural finding takes (every resource here is valid, so the row above is the fast path);
 - imaging-harness on both cores: the corpus as an NDJSON file through validate_paths(workers=1|2);
 - fhir.resources (pydantic; R4B models for the R4 corpus) model_validate on the orjson-parsed dict;
 - fhirkit-rs validate (R4 only) and parse_many on 2 threads;
@@ -50,7 +52,7 @@ from harness.imaging.context import Index  # noqa: E402
 from harness.validation import ndjson  # noqa: E402
 from harness.validation.jsonparse import parse_bytes  # noqa: E402
 from harness.validation.sources import validate_paths  # noqa: E402
-from harness.validation.validator import validate_value  # noqa: E402
+from harness.validation.validator import validate_value, validator  # noqa: E402
 
 SCHEMAS = {"r4": "hl7.fhir.r4b.core-4.3.0", "r5": "hl7.fhir.r5.core-5.0.0"}
 
@@ -126,6 +128,23 @@ def ours(version: str, resolver=None):
         p = parse_bytes(b)
         return validate_value(p.value, "bench", version, p.duplicates, resolver=resolver)
     return run
+
+
+def ours_full_walk(version: str):
+    """The harness with its fast path off: every resource takes the full structural walk, which a resource
+    with a structural finding takes after the fast path gives up (None when the harness has no fast path)."""
+    v = validator(version)
+    if getattr(v, "fastpath", None) is None:
+        return None
+    run, fast = ours(version), v.fastpath
+
+    def full(b: bytes):
+        v.fastpath = None
+        try:
+            return run(b)
+        finally:
+            v.fastpath = fast
+    return full
 
 
 def fhir_resources(version: str):
@@ -226,6 +245,8 @@ def rows_for(version: str, values: list[dict], cache: Path, context) -> list:
                   ("imaging-harness (all checks)", ours(version), "item", no_errors, None)]
     if version == "r5":
         candidates.append(("imaging-harness, corpus as context", ours(version, context), "item", no_errors, None))
+    candidates.append(("imaging-harness, fast path off (full walk)", ours_full_walk(version), "item", no_errors,
+                       "no fast path in this harness"))
     candidates += [("fhir.resources (structure)", fhir_resources(version), "item", lambda r: True, "not installed"),
                    (f"jsonschema {'R4B' if version == 'r4' else 'R5'} fhir.schema.json", schema_fn, "item",
                     lambda e: not e, schema_why)]
@@ -324,6 +345,8 @@ def ratios(rates: dict) -> dict:
              ("harness / fhirkit-rs validate", h, rates.get("fhirkit-rs validate (structure)")),
              ("harness / jsonschema", h, next((v for k, v in rates.items() if k.startswith("jsonschema")), None)),
              ("orjson / harness (harness within Nx of bare parsing)", rates.get("orjson.loads (parse only)"), h),
+             ("harness full walk / fhir.resources", rates.get("imaging-harness, fast path off (full walk)"),
+              rates.get("fhir.resources (structure)")),
              ("harness NDJSON 2 workers / 1 worker", rates.get("imaging-harness NDJSON, 2 workers"),
               rates.get("imaging-harness NDJSON, 1 worker")),
              ("harness NDJSON 2 workers / fhir.resources", rates.get("imaging-harness NDJSON, 2 workers"),
