@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
-from harness.validation.jsonparse import parse_bytes
-from harness.validation.validator import validate_value, validator
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's harness, not another installed one
+
+from harness.validation.jsonparse import parse_bytes  # noqa: E402
+from harness.validation.validator import validate_value, validator  # noqa: E402
+
 CORPUS = [("r5", "fixtures/valid/r5/imagingselection-mr-prostate-roi.json"),
           ("r5", "fixtures/valid/r5/imagingstudy-ct-chest.json"),
           ("r4", "fixtures/valid/r4/imagingstudy-ct-abdomen.json")]
