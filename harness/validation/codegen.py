@@ -3,10 +3,9 @@ element and per object type, compiled once per process.
 
 A generic closure asks at every element whether it is a string, whether it has a binding, whether
 it carries constraints; the generated function has those answers written into its code, which
-halves the cost of an element. Each function does exactly what the matching closure in fastpath.py
-does (the closures stay the reference and handle the rare shapes: primitive arrays, extensions on
-primitives, contained resources, prohibited elements), and raises Slow at the first sign of a
-finding, so the full structural walk decides every finding.
+halves the cost of an element. The closures in fastpath.py handle the rare shapes (primitives with
+their '_name' extension objects, contained resources, prohibited elements). Every function raises
+Slow at the first sign of a finding, so the full structural walk decides every finding.
 """
 
 from __future__ import annotations

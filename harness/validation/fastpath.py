@@ -22,7 +22,7 @@ from typing import Callable
 from harness.validation import codegen, terminology
 from harness.validation.compiler import Child, Compiler, Node
 from harness.validation.primitives import MAX_STRING, PrimitiveSpec
-from harness.validation.structure import ID_CHARS, URI_TYPES, Pending, reference_target_problem
+from harness.validation.structure import ID_CHARS, URI_TYPES, Pending
 
 
 class Slow(Exception):
@@ -228,17 +228,6 @@ class FastPath:
                 ext_checker.append(self.checker(self.c.type_node(child.type_code)))
             ext_checker[0](ext, here, res, root, st)
 
-        if not child.many and plain and bind is None and not local and not cons and rx is not None and extra is None:
-            def single_string(v, o, loc, res, root, st) -> None:
-                """the most common element: a string with a regex and nothing else to check"""
-                if v.__class__ is not str or not v or len(v) > MAX_STRING or rx(v) is None:
-                    raise _SLOW
-                if ukey in o:
-                    ext = o[ukey]
-                    if ext is not None:
-                        ext_check(ext, (loc, seg), res, root, st)
-            single_string.plain_string = rx  # type: ignore[attr-defined]
-            return single_string
         if not child.many:
             def single(v, o, loc, res, root, st) -> None:
                 if plain:
@@ -274,70 +263,20 @@ class FastPath:
         return many
 
     def _complex(self, child: Child) -> Callable:
-        seg = "." + child.loc
-        bind = _binding_ok(self.defs, child) if child.binding is not None else None
-        targets = child.targets if child.type_code in ("Reference", "CodeableReference") else ()
-        codeable = child.type_code == "CodeableReference"
-        lo, hi, many = child.min, child.max, child.many
-        if child.kind == "resource":
-            skip_entry = child.path == "Bundle.entry.resource"
+        """Resources inside a resource (contained, Bundle entries); every other complex element has
+        a generated handler (codegen.complex_handler), and one it cannot make is left to the walk."""
+        if child.kind != "resource":
+            return _slow
+        seg, many, lo, hi = "." + child.loc, child.many, child.min, child.max
+        skip_entry = child.path == "Bundle.entry.resource"
 
-            def resources(v, o, loc, res, root, st) -> None:
-                for here, item in _items(v, loc, seg, many, lo, hi):
-                    if item.__class__ is not dict:
-                        raise _SLOW
-                    if not (skip_entry and self.split):
-                        self.resource(item, here, root, st)
-            return resources
-        compiled: list = []  # [checker, node, constraints, type path], resolved on first use
-
-        def resolve() -> list:
-            node = self.c.child_node(child)
-            cons = self.c.item_constraints(child)
-            compiled.extend((self.checker(node), node, cons,
-                             child.path if child.kind == "backbone" else node.path))
-            return compiled
-
-        def after(item, here, res, root, st, node, cons, tpath) -> None:
-            if cons:
-                st.pending.append(Pending(cons, item, tpath, here, res, root, node))
-            if bind is not None and not bind(item):
-                raise _SLOW
-            if targets:
-                ref = item.get("reference") if codeable else item
-                if isinstance(ref, dict) and reference_target_problem(self.defs, child, ref) is not None:
-                    raise _SLOW
-        simple = bind is None and not targets
-
-        if not many:
-            def single(v, o, loc, res, root, st) -> None:
-                if v.__class__ is not dict:
-                    raise _SLOW
-                check, node, cons, tpath = compiled or resolve()
-                here = (loc, seg)
-                check(v, here, res, root, st)
-                if simple:
-                    if cons:
-                        st.pending.append(Pending(cons, v, tpath, here, res, root, node))
-                else:
-                    after(v, here, res, root, st, node, cons, tpath)
-            return single
-
-        def repeated(v, o, loc, res, root, st) -> None:
-            if v.__class__ is not list or not v or (hi is not None and len(v) > hi) or len(v) < lo:
-                raise _SLOW
-            check, node, cons, tpath = compiled or resolve()
-            for i, item in enumerate(v):
+        def resources(v, o, loc, res, root, st) -> None:
+            for here, item in _items(v, loc, seg, many, lo, hi):
                 if item.__class__ is not dict:
                     raise _SLOW
-                here = (loc, seg, i)
-                check(item, here, res, root, st)
-                if simple:
-                    if cons:
-                        st.pending.append(Pending(cons, item, tpath, here, res, root, node))
-                else:
-                    after(item, here, res, root, st, node, cons, tpath)
-        return repeated
+                if not (skip_entry and self.split):
+                    self.resource(item, here, root, st)
+        return resources
 
 
 def _items(v, loc, seg: str, many: bool, lo: int, hi: int | None) -> list:
