@@ -49,12 +49,27 @@ class ParseError:
         return f"{self.message} (line {self.line}, column {self.column})"
 
 
+class Duplicates(dict):
+    """id(dict) -> names that appeared more than once in that object. It also holds the objects it
+    names: an object that had duplicates and was then dropped (the earlier value of a repeated key)
+    would otherwise be freed, and a later object given its id would look as if it had duplicates."""
+
+    __slots__ = ("alive",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alive: list = []
+
+    def record(self, obj: dict, repeated: list[str]) -> None:
+        self[id(obj)] = repeated
+        self.alive.append(obj)
+
+
 @dataclass(slots=True)
 class Parsed:
     value: object = None
     error: ParseError | None = None
-    # id(dict) -> names that appeared more than once in that object
-    duplicates: dict[int, list[str]] = field(default_factory=dict)
+    duplicates: Duplicates = field(default_factory=Duplicates)
 
 
 def _reject_constant(name: str) -> float:
@@ -92,7 +107,7 @@ def parse_text(text: str, *, fast: bool = True) -> Parsed:
                 if k in seen and k not in repeated:
                     repeated.append(k)
                 seen.add(k)
-            dups[id(obj)] = repeated
+            dups.record(obj, repeated)
         return obj
 
     try:
