@@ -51,31 +51,10 @@ def _binding_ok(defs, child: Child) -> Callable[[object], bool] | None:
     exp = terminology.expansion(defs, url)
     if not exp.expandable and not exp.grammars:
         return _never if strength == "required" else None
-    quiet_miss = strength != "required" and not exp.expandable  # an extensible grammar-only set
-    has_coding, has_code = exp.has_coding, exp.has_code
-    t = child.type_code
-
-    def codings_ok(cc) -> bool:
-        coding = cc.get("coding")
-        if isinstance(coding, list):
-            for c in coding:
-                if isinstance(c, dict) and has_coding(c.get("system"), c.get("code")):
-                    return True
-        return quiet_miss
-
-    if t == "CodeableReference":
-        def ok(v) -> bool:
-            concept = v.get("concept") if isinstance(v, dict) else None
-            return concept is None or not isinstance(concept, dict) or codings_ok(concept)
-        return ok
-    if t == "CodeableConcept":
-        return lambda v: not isinstance(v, dict) or codings_ok(v)
-    if t == "Coding":
-        return lambda v: not isinstance(v, dict) or has_coding(v.get("system"), v.get("code")) or quiet_miss
-    if t == "Quantity":
-        return lambda v: (not isinstance(v, dict) or v.get("code") is None
-                          or has_coding(v.get("system"), v.get("code")) or quiet_miss)
-    return lambda v: not isinstance(v, str) or has_code(v) or quiet_miss
+    if terminology.silent_miss(strength, exp):
+        return None
+    in_value_set, t = terminology.in_value_set, child.type_code
+    return lambda v: in_value_set(exp, t, v) is not False
 
 
 def _never(_v) -> bool:

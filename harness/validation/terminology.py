@@ -77,6 +77,47 @@ def expansion(defs, url: str) -> Expansion:
     return exp
 
 
+def _bound_value(type_code: str, value) -> tuple[str, object] | None:
+    """(type, value) a binding is checked on, or None when there is nothing to check (a
+    CodeableReference without concept, a Quantity without code, a wrong JSON kind: the walk's)."""
+    t = type_code
+    if t == "CodeableReference":
+        value = value.get("concept") if isinstance(value, dict) else None
+        if value is None:
+            return None
+        t = "CodeableConcept"
+    if t in ("CodeableConcept", "Coding", "Quantity"):
+        if not isinstance(value, dict) or (t == "Quantity" and value.get("code") is None):
+            return None
+    elif not isinstance(value, str):
+        return None
+    return t, value
+
+
+def _codings(cc: dict) -> list[dict]:
+    coding = cc.get("coding")
+    return [c for c in coding if isinstance(c, dict)] if isinstance(coding, list) else []
+
+
+def in_value_set(exp: Expansion, type_code: str, value) -> bool | None:
+    """Whether a bound element's value is in the value set; None when there is nothing to check."""
+    bound = _bound_value(type_code, value)
+    if bound is None:
+        return None
+    t, value = bound
+    if t == "CodeableConcept":
+        return any(exp.has_coding(c.get("system"), c.get("code")) for c in _codings(value))  # type: ignore[arg-type]
+    if t in ("Coding", "Quantity"):
+        return exp.has_coding(value.get("system"), value.get("code"))  # type: ignore[union-attr]
+    return exp.has_code(value)  # type: ignore[arg-type]
+
+
+def silent_miss(strength: str, exp: Expansion) -> bool:
+    """A value outside the set is not reported: an extensible binding to a set known only by its
+    code grammars (check() below reports a miss only for required, or for an expandable set)."""
+    return strength != "required" and not exp.expandable
+
+
 def check(walker: "Walker", child: "Child", value, here: str) -> None:
     strength, url = child.binding  # type: ignore[misc]
     exp = expansion(walker.defs, url)
@@ -86,38 +127,19 @@ def check(walker: "Walker", child: "Child", value, here: str) -> None:
                        f"required binding to {exp.name} not checked: {exp.reason}",
                        walker.req(child, f"binding required to {url}"))
         return
-    t = child.type_code
-    if t == "CodeableReference":
-        value = value.get("concept") if isinstance(value, dict) else None
-        if value is None:
-            return
-        t = "CodeableConcept"
-    if t in ("CodeableConcept", "Coding", "Quantity") and not isinstance(value, dict):
-        return  # the wrong JSON kind is the structural walk's finding
+    if in_value_set(exp, child.type_code, value) is not False or silent_miss(strength, exp):
+        return
+    t, bound = _bound_value(child.type_code, value)  # type: ignore[misc]
     if t == "CodeableConcept":
-        coding = value.get("coding")
-        codings = [c for c in coding if isinstance(c, dict)] if isinstance(coding, list) else []
-        ok = any(exp.has_coding(c.get("system"), c.get("code")) for c in codings)
-        shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings) or "no coding (text only)"
-    elif t == "Coding":
-        ok = exp.has_coding(value.get("system"), value.get("code"))
-        shown = f"{value.get('system')}|{value.get('code')}"
-    elif t == "Quantity":
-        if value.get("code") is None:
-            return
-        ok = exp.has_coding(value.get("system"), value.get("code"))
-        shown = f"{value.get('system')}|{value.get('code')}"
-    elif isinstance(value, str):
-        ok = exp.has_code(value)
-        shown = repr(value)
+        shown = ", ".join(f"{c.get('system')}|{c.get('code')}" for c in _codings(bound)) or "no coding (text only)"
+    elif t in ("Coding", "Quantity"):
+        shown = f"{bound.get('system')}|{bound.get('code')}"
     else:
-        return
-    if ok:
-        return
+        shown = repr(bound)
     if strength == "required":
         walker.add(ERROR, "binding.required", here, f"{shown} is not in the required value set {exp.name} ({url})",
                    walker.req(child, f"binding required to {url}"))
-    elif exp.expandable:
+    else:
         walker.add(WARNING, "binding.extensible", here,
                    f"{shown} is not from the extensible value set {exp.name} ({url})",
                    walker.req(child, f"binding extensible to {url}"))
