@@ -3,9 +3,9 @@ element and per object type, compiled once per process.
 
 A generic closure asks at every element whether it is a string, whether it has a binding, whether
 it carries constraints; the generated function has those answers written into its code, which
-halves the cost of an element. The closures in fastpath.py handle the rare shapes (primitives with
-their '_name' extension objects, contained resources, prohibited elements). Every function raises
-Slow at the first sign of a finding, so the full structural walk decides every finding.
+halves the cost of an element. fastpath.py keeps what is not generated: resources inside resources
+and prohibited elements. Every function raises Slow at the first sign of a finding, so the full
+structural walk decides every finding.
 """
 
 from __future__ import annotations
@@ -74,13 +74,11 @@ def _value_lines(spec, env: dict) -> list[str]:
     return ["if v is None or v.__class__ is list or CHECK(v) is not None:", "    raise SLOW"]
 
 
-def primitive_handler(child: Child, general: Callable, bind, slow: BaseException) -> Callable | None:
-    """A primitive element, one or many; `general` (the closure) handles values that come with
-    their '_name' extension objects."""
+def primitive_handler(fp, child: Child, bind, slow: BaseException) -> Callable:
+    """A primitive element, one or many, with its '_name' extension object (one value; for an
+    array of them the walk lines the two arrays up)."""
     spec = child.prim
-    if spec is None or child.max == 0:
-        return None
-    env: dict = {"SLOW": slow, "GENERAL": general, "BIND": bind, "Pending": Pending,
+    env: dict = {"SLOW": slow, "BIND": bind, "Pending": Pending,
                  "CONS": child.constraints, "PATH": child.path, "SEG": "." + child.loc}
     per_value = _value_lines(spec, env)
     if bind is not None:
@@ -88,14 +86,20 @@ def primitive_handler(child: Child, general: Callable, bind, slow: BaseException
     if child.type_code in URI_TYPES or child.path == "Reference.reference":
         per_value += ["if v.__class__ is str and v[:1] == '#':",
                       "    st.local_refs.setdefault(id(res), set()).add(v)"]
+    ukey = "_" + child.key
     body = ["def handler(v, o, loc, res, root, st):"]
-    if not child.no_extension:
-        body += [f"    if {'_' + child.key!r} in o:", "        return GENERAL(v, o, loc, res, root, st)"]
     if not child.many:
+        if not child.no_extension:  # the extension object's elements come before the value's constraints
+            _lazy(env, "EXT", lambda: fp.checker(fp.c.type_node(child.type_code)))
+            per_value += [f"ext = o.get({ukey!r})", "if ext is not None:",
+                          "    if ext.__class__ is not dict or 'value' in ext:", "        raise SLOW",
+                          "    EXT(ext, (loc, SEG), res, root, st)"]
         if child.constraints:
             per_value += ["st.pending.append(Pending(CONS, v, PATH, (loc, SEG), res, root, None))"]
         body += ["    " + line for line in per_value]
     else:
+        if not child.no_extension:
+            body += [f"    if o.get({ukey!r}) is not None:", "        raise SLOW"]
         if child.constraints:
             per_value += ["st.pending.append(Pending(CONS, v, PATH, (loc, SEG, i), res, root, None))"]
         body += ["    values = v", f"    if {_size_test(child)}:", "        raise SLOW",
@@ -116,8 +120,6 @@ def _size_test(child: Child) -> str:
 
 def complex_handler(fp, child: Child, bind, slow: BaseException) -> Callable | None:
     """A complex or backbone element (not a resource), one or many."""
-    if child.kind == "resource" or child.max == 0:
-        return None
     try:
         node: Node = fp.c.child_node(child)
     except KeyError:  # a type the definitions lack (a primitive's System value): the closure decides

@@ -3,8 +3,8 @@ has no structural finding at all, or give up.
 
 Most resources in an export are valid, and for a valid resource the structural walk's only output
 is the list of elements carrying invariants (and the '#' references dom-3 needs). The fast path
-computes exactly that, with one closure per element compiled once per process from the same
-Nodes the walk uses: no location strings (locations are kept as tuples and joined only when an
+computes exactly that, with one function per element compiled once per process from the same
+Nodes the walk uses (the element functions are generated: codegen.py): no location strings (locations are kept as tuples and joined only when an
 invariant fails), no issue objects, no per-element method dispatch.
 
 The moment anything would produce a finding of any severity (a wrong JSON kind, a cardinality, an
@@ -21,8 +21,7 @@ from typing import Callable
 
 from harness.validation import codegen, terminology
 from harness.validation.compiler import Child, Compiler, Node
-from harness.validation.primitives import MAX_STRING, PrimitiveSpec
-from harness.validation.structure import ID_CHARS, URI_TYPES, Pending
+from harness.validation.structure import ID_CHARS, Pending
 
 
 class Slow(Exception):
@@ -145,13 +144,7 @@ class FastPath:
     def _build(self, node: Node) -> Callable:
         handlers: dict[str, Callable] = {}
         for key, child in node.children.items():
-            general = self._handler(child)
-            bind = _binding_ok(self.defs, child) if child.binding is not None else None
-            if child.kind == "primitive":
-                special = codegen.primitive_handler(child, general, bind, _SLOW)
-            else:
-                special = codegen.complex_handler(self, child, bind, _SLOW)
-            handlers[key] = special or general
+            handlers[key] = self._handler(child)
             if child.kind == "primitive" and not child.no_extension:
                 handlers["_" + key] = _underscore(key)
         if node.is_resource:
@@ -179,73 +172,20 @@ class FastPath:
         return (isinstance(url, str) and ("://" in url or url.startswith("urn:"))
                 and self.defs.extension(url) is not None)
 
-    # --- elements --------------------------------------------------------------------------------
+    # --- elements ---------------------------------------------------------------------------------
     def _handler(self, child: Child) -> Callable:
         if child.max == 0:
-            return _slow
-        if child.kind == "primitive":
-            return self._primitive(child)
-        return self._complex(child)
-
-    def _primitive(self, child: Child) -> Callable:
-        spec: PrimitiveSpec = child.prim  # type: ignore[assignment]
-        # strings (most primitives) are checked inline; other kinds through spec.check
-        plain = spec.json == "string"
-        rx = spec.regex.fullmatch if plain and spec.regex is not None else None
-        extra = spec.extra if plain else None
-        check = spec.check
+            return _slow  # prohibited: the walk reports it
+        if child.kind == "resource":
+            return self._inner_resources(child)
         bind = _binding_ok(self.defs, child) if child.binding is not None else None
-        ukey, seg = "_" + child.key, "." + child.loc
-        local = child.type_code in URI_TYPES or child.path == "Reference.reference"
-        cons, path = child.constraints, child.path
-        ext_checker: list = []
+        if child.kind == "primitive":
+            return codegen.primitive_handler(self, child, bind, _SLOW)
+        # a type the definitions lack (a primitive's System value) is left to the walk
+        return codegen.complex_handler(self, child, bind, _SLOW) or _slow
 
-        def ext_check(ext, here, res, root, st) -> None:
-            if ext.__class__ is not dict or "value" in ext:
-                raise _SLOW
-            if not ext_checker:
-                ext_checker.append(self.checker(self.c.type_node(child.type_code)))
-            ext_checker[0](ext, here, res, root, st)
-
-        if not child.many:
-            def single(v, o, loc, res, root, st) -> None:
-                if plain:
-                    if (v.__class__ is not str or not v or len(v) > MAX_STRING
-                            or (rx is not None and rx(v) is None) or (extra is not None and extra(v) is not None)):
-                        raise _SLOW
-                elif v is None or v.__class__ is list or check(v) is not None:
-                    raise _SLOW
-                if bind is not None and not bind(v):
-                    raise _SLOW
-                if local and v.__class__ is str and v[:1] == "#":
-                    st.local_refs.setdefault(id(res), set()).add(v)
-                ext = o.get(ukey)
-                if ext is not None:
-                    ext_check(ext, (loc, seg), res, root, st)
-                if cons:
-                    st.pending.append(Pending(cons, v, path, (loc, seg), res, root, None))
-            return single
-        lo, hi = child.min, child.max
-
-        def many(v, o, loc, res, root, st) -> None:
-            if v.__class__ is not list or not v or (hi is not None and len(v) > hi) or len(v) < lo:
-                raise _SLOW
-            if o.get(ukey) is not None:
-                raise _SLOW  # primitive arrays with extensions: rare, the walk lines them up
-            for i, item in enumerate(v):
-                if item is None or check(item) is not None or (bind is not None and not bind(item)):
-                    raise _SLOW
-                if local and item.__class__ is str and item[:1] == "#":
-                    st.local_refs.setdefault(id(res), set()).add(item)
-                if cons:
-                    st.pending.append(Pending(cons, item, path, (loc, seg, i), res, root, None))
-        return many
-
-    def _complex(self, child: Child) -> Callable:
-        """Resources inside a resource (contained, Bundle entries); every other complex element has
-        a generated handler (codegen.complex_handler), and one it cannot make is left to the walk."""
-        if child.kind != "resource":
-            return _slow
+    def _inner_resources(self, child: Child) -> Callable:
+        """Resources inside a resource (contained, Bundle entries)."""
         seg, many, lo, hi = "." + child.loc, child.many, child.min, child.max
         skip_entry = child.path == "Bundle.entry.resource"
 
