@@ -59,7 +59,7 @@ def same(resource: dict, version: str, whole: bool = True) -> bool:
         # the walk's worklist less the elements whose constraints the fast path evaluated in place
         kept = [p for p in walker.pending if not (p.node is not None and not p.node.is_resource
                                                   and isinstance(p.value, dict)
-                                                  and v.fastpath.inline_natives(p.constraints) is not None)]
+                                                  and v.invariants.element_natives(p.constraints) is not None)]
         assert _pending(fast.pending) == _pending(kept)
         assert fast.local_refs == walker.local_refs
     if not whole:

@@ -130,8 +130,9 @@ def complex_handler(fp, child: Child, bind, slow: BaseException) -> Callable | N
                  "PROBLEM": reference_target_problem, "DEFS": fp.defs, "CHILD": child}
     _lazy(env, "CHECK", lambda: fp.checker(node))
     after = []
-    natives = fp.inline_natives(cons)
+    natives = fp.invariants.element_natives(cons) if fp.invariants is not None and cons else None
     if natives is not None:  # every constraint native and about the element alone: evaluated here
+        # (a violation sends the resource to the full walk, whose invariant pass reports it)
         calls = []
         for i, (fn, gets_root) in enumerate(natives):
             env[f"N{i}"] = fn

@@ -67,7 +67,6 @@ class FastPath:
         self.c = compiler
         self.defs = compiler.defs
         self.invariants = invariants  # an InvariantPass: its natives about one element run in the walk
-        self._natives: dict[int, tuple] = {}
         self._checkers: dict[int, Callable] = {}
         self._resources: dict[str, tuple] = {}
 
@@ -81,29 +80,6 @@ class FastPath:
         except RecursionError:
             return None  # the walk reports what it can of a resource nested this deeply
         return st
-
-    def inline_natives(self, cons: tuple) -> list[tuple[Callable, bool]] | None:
-        """[(function, takes the root)] when every constraint of an element is evaluated natively
-        from the element alone (ref-1, ref-2, cod-1, ident-1, ext-1, per-1...): the fast path then
-        evaluates them in place and keeps no worklist entry (a violation sends the resource to the
-        full walk, whose invariant pass reports it). None: the invariant pass evaluates them."""
-        if self.invariants is None or not cons:
-            return None
-        hit = self._natives.get(id(cons))
-        if hit is not None and hit[0] is cons:
-            return hit[1]
-        from harness.validation.invariants import ELEMENT_ONLY, _BY_EXPRESSION, _BY_KEY
-        natives: list | None = []
-        for c, kind, fn in self.invariants.plans(cons):
-            if kind is _BY_EXPRESSION:
-                natives.append((fn, True))
-            elif kind is _BY_KEY and (c.source, c.key) in ELEMENT_ONLY:
-                natives.append((fn, False))
-            else:
-                natives = None
-                break
-        self._natives[id(cons)] = (cons, natives)
-        return natives
 
     # --- resources -------------------------------------------------------------------------------
     def _resource_entry(self, rt) -> tuple:

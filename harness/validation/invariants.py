@@ -116,21 +116,27 @@ class InvariantPass:
                         issues.append(self._violation(c, p))
         return issues
 
-    def plans(self, cons: tuple) -> list[tuple]:
-        """[(constraint, kind, function)] for a constraints tuple, each key once."""
+    def element_natives(self, cons: tuple) -> list[tuple[Callable, bool]] | None:
+        """[(function, takes the root)] when every constraint of an element is evaluated natively
+        from the element alone (ref-1, ref-2, cod-1, ident-1, ext-1, per-1...), so the structural
+        fast path can evaluate them in place; None when this pass must."""
         entry = self._compiled.get(id(cons))
-        return (entry if entry is not None and entry[0] is cons else self._compile(cons))[1]
+        return (entry if entry is not None and entry[0] is cons else self._compile(cons))[2]
 
     def _compile(self, cons: tuple) -> tuple:
-        """(constraints, [(constraint, kind, function)] with each key once), once per constraints
-        tuple (kept in the entry, so its id cannot be reused while cached)."""
+        """(constraints, [(constraint, kind, function)] with each key once, element_natives), once
+        per constraints tuple (kept in the entry, so its id cannot be reused while cached)."""
         seen: set[str] = set()
         plans = []
         for c in cons:
             if c.key not in seen:
                 seen.add(c.key)
                 plans.append(self._plan(c))
-        entry = (cons, plans)
+        natives: list | None = [(fn, kind is _BY_EXPRESSION) for c, kind, fn in plans
+                                if kind is _BY_EXPRESSION or (kind is _BY_KEY and (c.source, c.key) in ELEMENT_ONLY)]
+        if not cons or len(natives) != len(plans):
+            natives = None
+        entry = (cons, plans, natives)
         if len(self._compiled) < 100_000:
             self._compiled[id(cons)] = entry
         return entry

@@ -16,7 +16,8 @@ ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 
 class Pending:
     """An element instance whose constraints the invariant pass evaluates. The location may be
-    kept lazily as a tuple (see fastpath.loc_text) and is joined into text only when read."""
+    kept lazily as a tuple, (parent, '.name') or (parent, '.name', index), as the fast path builds it,
+    and is joined into text only when read."""
 
     __slots__ = ("constraints", "value", "type_path", "_loc", "resource", "root", "node")
 
