@@ -82,9 +82,13 @@ def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolv
         for start, lines in itertools.islice(chunks, 1):
             yield from _lines(name, start, lines, version, resolver)
         _WORKER.update(version=version, resolver=resolver)
-        gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write)
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers) as pool:
+        gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write)
+        try:
+            pool = ctx.Pool(workers)
+        finally:
+            gc.unfreeze()  # the workers are forked: this process collects as before
+        with pool:
             in_flight: deque = deque()
             for start, lines in chunks:
                 in_flight.append(pool.apply_async(_chunk_in_worker, ((name, start, lines),)))
@@ -92,4 +96,3 @@ def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolv
                     yield from in_flight.popleft().get()
             while in_flight:
                 yield from in_flight.popleft().get()
-        gc.unfreeze()
