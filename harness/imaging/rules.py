@@ -98,14 +98,17 @@ class Subject:
 
     def walk(self, path: str) -> list[tuple[str, object]]:
         """paths.walk(self.resource, path, self.rtype)."""
-        key = ("walk", path)
+        return self._derived("walk", path, paths.step_with_locations,
+                             lambda p: paths.walk(self.resource, p, self.rtype))
+
+    def _derived(self, kind: str, path: str, step, start):
+        """The answer for path, once: a step from the parent path's answer, or start(path) for a
+        top-level element."""
+        key = (kind, path)
         hit = self._seen.get(key)
         if hit is None:
             parent, _, last = path.rpartition(".")
-            if parent:
-                hit = paths.step_with_locations(self.walk(parent), last)
-            else:
-                hit = paths.walk(self.resource, path, self.rtype)
+            hit = step(self._derived(kind, parent, step, start), last) if parent else start(path)
             self._seen[key] = hit
         return hit
 
@@ -119,16 +122,7 @@ class Subject:
 
     def values(self, path: str) -> list:
         """paths.values(self.resource, path)."""
-        key = ("values", path)
-        hit = self._seen.get(key)
-        if hit is None:
-            parent, _, last = path.rpartition(".")
-            if parent:
-                hit = paths.step(self.values(parent), last)
-            else:
-                hit = paths.values(self.resource, path)
-            self._seen[key] = hit
-        return hit
+        return self._derived("values", path, paths.step, lambda p: paths.values(self.resource, p))
 
     def issue(self, rule: str, location: str, message: str, requirement: str | None = None,
               severity: str | None = None) -> Issue:
