@@ -37,8 +37,15 @@ def walk(node: Any, path: str, loc: str) -> list[tuple[str, Any]]:
     return level
 
 
+#: value types that step() returns as they are (anything else, such as a list, takes the loop)
+_PLAIN = frozenset({dict, str, int, float, bool})
+
+
 def step(nodes: list[Any], head: str) -> list[Any]:
     """values one step further: values(node, f"{path}.{head}") from values(node, path)."""
+    got = [v for n in nodes if isinstance(n, dict) and (v := n.get(head)) is not None]
+    if _PLAIN.issuperset(map(type, got)):
+        return got  # no array among them: the loop below would give the same list
     found: list[Any] = []
     for n in nodes:
         if not isinstance(n, dict):

@@ -108,8 +108,8 @@ def uids_to_check(found: list, form: str) -> list | None:
     return out
 
 
-_DIGITS_AND_DOTS = re.compile(r"[0-9.]*", re.ASCII)
-_LEADING_ZERO = re.compile(r"\.0[0-9]", re.ASCII)
+_DIGITS_AND_DOTS = b"0123456789."
+_DIGIT_BYTES = frozenset(b"0123456789")
 
 
 def all_valid(uids: list) -> bool:
@@ -119,15 +119,28 @@ def all_valid(uids: list) -> bool:
     whole are exactly the components of the items, and every item is valid iff no item is longer
     than UID_MAX and every component of the whole is a non-empty run of digits 0-9 without a
     leading zero: only 0-9 and dots, no '..' (an empty component, an empty item, an item that
-    starts or ends with a dot) and no '.0' followed by a digit."""
+    starts or ends with a dot) and no '.0' followed by a digit. The tests run on the ASCII bytes
+    (bytes.translate deletes the allowed bytes at C speed)."""
     if not uids:
         return True
     try:
-        whole = f".{'.'.join(uids)}."
+        whole = ".".join(uids)
     except TypeError:  # an item that is not a str
         return False
-    return (max(map(len, uids)) <= UID_MAX and _DIGITS_AND_DOTS.fullmatch(whole) is not None
-            and ".." not in whole and _LEADING_ZERO.search(whole) is None)
+    if not whole.isascii():
+        return False
+    data = whole.encode("ascii")
+    if data.translate(None, _DIGITS_AND_DOTS):
+        return False  # something besides 0-9 and dots
+    data = b"." + data + b"."
+    if b".." in data:
+        return False
+    at = data.find(b".0")
+    while at >= 0:
+        if data[at + 2] in _DIGIT_BYTES:  # the sentinel dot keeps at + 2 inside
+            return False
+        at = data.find(b".0", at + 2)
+    return max(map(len, uids)) <= UID_MAX
 
 
 def study_uids(study: dict) -> list[str]:

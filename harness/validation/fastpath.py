@@ -53,7 +53,11 @@ def _binding_ok(defs, child: Child) -> Callable[[object], bool] | None:
     if terminology.silent_miss(strength, exp):
         return None
     in_value_set, t = terminology.in_value_set, child.type_code
-    return lambda v: in_value_set(exp, t, v) is not False
+
+    def bound(v) -> bool:
+        return in_value_set(exp, t, v) is not False
+    bound.expansion = exp  # codegen tests a set of codes alone in place
+    return bound
 
 
 def _never(_v) -> bool:
@@ -119,8 +123,11 @@ class FastPath:
 
     def _build(self, node: Node) -> Callable:
         handlers: dict[str, Callable] = {}
+        inline: dict[str, list[str] | None] = {}  # key -> its lines written in place
+        em = codegen.Emitter(_SLOW)
         for key, child in node.children.items():
             handlers[key] = self._handler(child)
+            inline[key] = self._inline(child, em)
             if child.kind == "primitive" and not child.no_extension:
                 handlers["_" + key] = _underscore(key)
         if node.is_resource:
@@ -140,8 +147,18 @@ class FastPath:
                         n += 1
                 if n > 1 or (n == 0 and m > 0):
                     raise _SLOW
-        return codegen.object_checker(node, handlers, groups,
-                                      self._extension_ok if node.is_extension else None, _SLOW)
+        return codegen.object_checker(node, handlers, inline, em, groups,
+                                      self._extension_ok if node.is_extension else None)
+
+    def _inline(self, child: Child, em) -> list[str] | None:
+        """The element's lines for the object check, or None to call its handler."""
+        if child.max == 0 or child.kind == "resource":
+            return None
+        bind = _binding_ok(self.defs, child) if child.binding is not None else None
+        if child.kind == "primitive":
+            return codegen.primitive_lines(self, child, bind, em, plain=True)[0]
+        made = codegen.complex_lines(self, child, bind, em)
+        return made[0] if made is not None else None  # None: a type the definitions lack
 
     def _extension_ok(self, ext: dict) -> bool:
         url = ext.get("url")

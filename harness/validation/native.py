@@ -14,9 +14,18 @@ from __future__ import annotations
 from typing import Callable
 
 
-def _has(v: dict, name: str) -> bool:
-    """FHIRPath name.exists(): the element is present (a primitive counts with only its _name)."""
-    return name in v or ("_" + name) in v
+def _has(name: str) -> str:
+    """FHIRPath name.exists() as Python source over the element {v}: the element is present (a
+    primitive counts with only its _name)."""
+    return f"({name!r} in {{v}} or {'_' + name!r} in {{v}})"
+
+
+def _native(source: str) -> Callable[[dict, object], bool]:
+    """A native from its Python source over the element {v}. The fast path's generated code
+    writes the same source in place (``fn.inline``), so the two cannot differ."""
+    fn = eval(f"lambda v, root: {source.format(v='v')}")  # noqa: S307 - our own constant source
+    fn.inline = source
+    return fn
 
 
 def _ref1(v: dict, root) -> bool:
@@ -39,13 +48,13 @@ NATIVE_EXPRESSIONS: dict[str, Callable[[dict, object], bool]] = {
     "%rootResource.contained.id.trace('ids')) or (reference='#' and %rootResource!=%resource))": _ref1,
     # Reference ref-2 (R5)
     "reference.exists() or identifier.exists() or display.exists() or extension.exists()":
-        lambda v, root: _has(v, "reference") or "identifier" in v or _has(v, "display") or "extension" in v,
+        _native(f"{_has('reference')} or 'identifier' in {{v}} or {_has('display')} or 'extension' in {{v}}"),
     # Coding cod-1 (R5)
-    "code.exists().not() implies display.exists().not()": lambda v, root: _has(v, "code") or not _has(v, "display"),
+    "code.exists().not() implies display.exists().not()": _native(f"{_has('code')} or not {_has('display')}"),
     # Identifier ident-1 (R5)
-    "value.exists()": lambda v, root: _has(v, "value"),
+    "value.exists()": _native(_has("value")),
     # ContactPoint cpt-2, Attachment att-1, Quantity qty-3
-    "value.empty() or system.exists()": lambda v, root: not _has(v, "value") or _has(v, "system"),
-    "data.empty() or contentType.exists()": lambda v, root: not _has(v, "data") or _has(v, "contentType"),
-    "code.empty() or system.exists()": lambda v, root: not _has(v, "code") or _has(v, "system"),
+    "value.empty() or system.exists()": _native(f"not {_has('value')} or {_has('system')}"),
+    "data.empty() or contentType.exists()": _native(f"not {_has('data')} or {_has('contentType')}"),
+    "code.empty() or system.exists()": _native(f"not {_has('code')} or {_has('system')}"),
 }
