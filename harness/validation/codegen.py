@@ -188,7 +188,10 @@ def complex_lines(fp, child: Child, bind, em: Emitter) -> tuple[list[str], bool]
     except KeyError:
         return None
     cons = fp.c.item_constraints(child)
-    check = em.lazy(lambda: fp.checker(node), "CHECK")
+    # the child object's shape dispatch written in place (its checker is made on first use)
+    shapes = em.bind(fp.shapes_of(node), "SHAPES")
+    shape_for = em.lazy(lambda: fp.checker(node).shape_for, "SHAPE_FOR")
+    check = f"({shapes}.get(tuple(item)) or {shape_for}(item))"
     seg = em.bind("." + child.loc, "SEG")
     after = []
     natives = fp.invariants.element_natives(cons) if fp.invariants is not None and cons else None
@@ -244,14 +247,15 @@ SHAPES_MAX = 256
 
 
 def object_checker(node: Node, handlers: dict[str, Callable], inline: dict[str, list[str] | None],
-                   em: Emitter, groups: Callable, extension_ok) -> Callable:
+                   em: Emitter, groups: Callable, extension_ok, shapes: dict[tuple, Callable]) -> Callable:
     """The check of one object: known keys, each element, required elements and choice groups
     (the exact count only when a set operation leaves doubt), the extension's url.
 
     The loop calls each key's handler in document order. Each shape of object (its keys in their
     order) without a '_name' key gets a function of its own, made on first sight: the elements'
     lines (inline[key]; None: a call of its handler) written in place in that same order, and the
-    tests on which keys are present decided when the function is made."""
+    tests on which keys are present decided when the function is made. shapes: the node's table
+    of those functions (FastPath.shapes_of), which parents read directly."""
     required = [keys[0] for m, keys in node.groups.values() if m > 0 and len(keys) == 1]
     choices = [(keys, m) for m, keys in node.groups.values() if len(keys) > 1]
     env = em.env
@@ -272,7 +276,6 @@ def object_checker(node: Node, handlers: dict[str, Callable], inline: dict[str, 
                                "    for k, v in o.items():", "        H[k](v, o, loc, res, root, st)"]
                       + ["    " + line for line in tail])
     plain = frozenset(k for k in handlers if not (k.startswith("_") and k[1:] in handlers))
-    shapes: dict[tuple, Callable] = {}
 
     def shape(keys: tuple) -> list[str]:
         """The lines of the function for objects with exactly these keys, in this order."""
@@ -303,5 +306,7 @@ def object_checker(node: Node, handlers: dict[str, Callable], inline: dict[str, 
         shapes[keys] = fn
         return fn
     env["SHAPES"], env["SHAPE_FOR"] = shapes, shape_for
-    return em.compile("check", ["def check(o, loc, res, root, st):",
-                                "    (SHAPES.get(tuple(o)) or SHAPE_FOR(o))(o, loc, res, root, st)"])
+    check = em.compile("check", ["def check(o, loc, res, root, st):",
+                                 "    (SHAPES.get(tuple(o)) or SHAPE_FOR(o))(o, loc, res, root, st)"])
+    check.shape_for = shape_for  # for parents that write the dispatch in place
+    return check

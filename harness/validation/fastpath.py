@@ -73,6 +73,7 @@ class FastPath:
         self.invariants = invariants  # an InvariantPass: its natives about one element run in the walk
         self._checkers: dict[int, Callable] = {}
         self._resources: dict[str, tuple] = {}
+        self._shapes: dict[int, tuple[Node, dict]] = {}
 
     def run(self, resource: dict, split_bundles: bool) -> State | None:
         self.split = split_bundles
@@ -148,7 +149,14 @@ class FastPath:
                 if n > 1 or (n == 0 and m > 0):
                     raise _SLOW
         return codegen.object_checker(node, handlers, inline, em, groups,
-                                      self._extension_ok if node.is_extension else None)
+                                      self._extension_ok if node.is_extension else None, self.shapes_of(node))
+
+    def shapes_of(self, node: Node) -> dict:
+        """The node's table of per-shape functions (filled by its checker)."""
+        entry = self._shapes.get(id(node))
+        if entry is None:
+            entry = self._shapes[id(node)] = (node, {})  # the node is kept, so its id is not reused
+        return entry[1]
 
     def _inline(self, child: Child, em) -> list[str] | None:
         """The element's lines for the object check, or None to call its handler."""
