@@ -45,7 +45,17 @@ def endpoint_address(s: Subject) -> Iterator[Issue]:
             yield s.issue("imaging.endpoint-address", f"{s.rtype}.address", problem, words)
 
 
-@check("study")
+def _endpoints_fine(s: Subject) -> bool:
+    """series_endpoints reports nothing: no study endpoint is a '#' reference, and no series
+    endpoint resolves (a contained or context Endpoint is left to the check)."""
+    st = s.spec["study"]
+    if any(isinstance(ref, dict) and str(ref.get("reference")).startswith("#") for ref in s.values(st["endpoint"])):
+        return False
+    return all(s.resolve(ref)[0] is None
+               for ref in s.values(f"{st['series']}.{st['seriesEndpoint']}") if isinstance(ref, dict))
+
+
+@check("study", fine=_endpoints_fine)
 def series_endpoints(s: Subject) -> Iterator[Issue]:
     """Endpoints a study points to: addresses of contained ones, and IID endpoints at series level."""
     st = s.spec["study"]
