@@ -62,9 +62,12 @@ class Emitter:
         return name
 
     def compile(self, name: str, lines: list[str]) -> Callable:
+        """The function the lines define, with these globals. It is defined in a namespace of its
+        own, so threads compiling into the same globals (object shapes) cannot swap functions."""
         code = compile("\n".join(lines) + "\n", f"<fastpath {name}>", "exec")
-        exec(code, self.env)
-        return self.env[name]
+        defined: dict = {}
+        exec(code, self.env, defined)
+        return defined[name]
 
 
 def _value_lines(spec, em: Emitter) -> list[str]:

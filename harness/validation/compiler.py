@@ -125,23 +125,34 @@ class Compiler:
             self._by_parent[type_name] = table
         return table
 
+    # A node is published (put where other threads find it) only once it is complete: validation
+    # runs in several threads (the service, the embedded server beside the runner), and a thread
+    # must never see a node still being filled. Two threads may build the same node; the first
+    # published wins and the other copy is dropped. Children are filled without building other
+    # nodes (child_node is lazy), so recursive types need no early publication.
     def _build_type(self, type_name: str) -> Node:
         t = self.defs.type(type_name)
-        node = self._path_node(type_name, type_name)
+        node = self._filled(type_name, type_name)
         root = t["elements"][0] if t["elements"] else {}
         node.constraints = self._constraints(type_name, root)
         node.is_resource = t["kind"] == "resource"
         node.is_extension = type_name == "Extension"
         node.abstract = bool(t.get("abstract"))
-        self._types[type_name] = node
+        node = self._types.setdefault(type_name, node)
+        self._paths.setdefault((type_name, type_name), node)
         return node
 
     def _path_node(self, owner: str, path: str) -> Node:
         cached = self._paths.get((owner, path))
         if cached is not None:
             return cached
+        if path == owner:  # a type's root element is the type's node
+            return self.type_node(owner)
+        return self._paths.setdefault((owner, path), self._filled(owner, path))
+
+    def _filled(self, owner: str, path: str) -> Node:
+        """A new node for the element at path, with its children (not yet published)."""
         node = Node(owner, path)
-        self._paths[(owner, path)] = node
         by_parent = self._elements_by_parent(owner)
         for e in by_parent.get(path, ()):
             self._add_children(node, owner, e, by_parent)
