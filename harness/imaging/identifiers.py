@@ -32,9 +32,7 @@ def uid_syntax(s: Subject) -> Iterator[Issue]:
                 yield s.issue("imaging.uid", loc, f"{shown}{problem}", REQUIREMENT)
 
 
-@check("any")
-def dicom_identifiers(s: Subject) -> Iterator[Issue]:
-    """Identifiers (and Reference.identifier on derivedFrom / imagingStudy) with system urn:dicom:uid."""
+def _identifier_paths(s: Subject) -> list[str]:
     paths = list(s.spec.get("identifiers", ()))
     for key in ("derivedFrom",):
         if key in s.spec.get("selection", {}):
@@ -42,6 +40,28 @@ def dicom_identifiers(s: Subject) -> Iterator[Issue]:
     if "manifest" in s.spec:
         m = s.spec["manifest"]
         paths.append(f"{m['study']}.{m['studyRef']}.identifier")
+    return paths
+
+
+def _identifiers_fine(s: Subject) -> bool:
+    """dicom_identifiers reports nothing: every urn:dicom:uid Identifier with a string value has
+    urn:oid: and a valid UID, and (a study) its 'identifier' carries one Study Instance UID."""
+    every: list = []
+    for path in _identifier_paths(s):
+        values = [i.get("value") for i in s.values(path) if isinstance(i, dict) and i.get("system") == DICOM_UID_SYSTEM]
+        values = [v for v in values if isinstance(v, str)]
+        if not all(v.startswith(OID_PREFIX) for v in values):
+            return False
+        if path == "identifier" and s.spec["kind"] == "study" and len(set(values)) > 1:
+            return False
+        every += [v[len(OID_PREFIX):] for v in values]
+    return all_valid(every)
+
+
+@check("any", fine=_identifiers_fine)
+def dicom_identifiers(s: Subject) -> Iterator[Issue]:
+    """Identifiers (and Reference.identifier on derivedFrom / imagingStudy) with system urn:dicom:uid."""
+    paths = _identifier_paths(s)
     study_uid_locs = []
     for path in paths:
         for loc, ident in s.walk(path):

@@ -120,6 +120,14 @@ class Subject:
             hit = self._seen[key] = [(l, v) for l, v in self.walk(path) if isinstance(v, dict)]
         return hit
 
+    def once(self, key: str, make: Callable[["Subject"], object]):
+        """make(self), once per resource (for what several checks read, such as the selected
+        instances; the answer is shared, so it must not be changed)."""
+        hit = self._seen.get(key)
+        if hit is None:
+            hit = self._seen[key] = make(self)
+        return hit
+
     def values(self, path: str) -> list:
         """paths.values(self.resource, path)."""
         return self._derived("values", path, paths.step, lambda p: paths.values(self.resource, p))

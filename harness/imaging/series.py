@@ -30,6 +30,11 @@ def _duplicates(s: Subject, entries: list[tuple[str, str]], what: str, scope: st
 # --- ImagingSelection -----------------------------------------------------------------------------
 
 def _selection_instances(s: Subject) -> list[tuple[str, str]]:
+    """(location, SOP Instance UID) of each selected instance (both selection checks read it)."""
+    return s.once("selection-instances", _instances_of)
+
+
+def _instances_of(s: Subject) -> list[tuple[str, str]]:
     sel = s.spec["selection"]
     return [(f"{loc}.{sel['instanceUid']}", _bare(text(inst, sel["instanceUid"])))
             for loc, inst in s.items(sel["instance"])
