@@ -12,6 +12,7 @@ from harness.validation.issues import Issue
 _POSITIVE = re.compile(r"[1-9][0-9]*", re.ASCII)
 _NUMBER = re.compile(r"[0-9]+", re.ASCII)
 RT_STRUCTURE_SET = "1.2.840.10008.5.1.4.1.1.481.3"  # ROI numbers need not start at 1
+_ZERO = 0.0  # _ZERO.__gt__(v) is v < 0 for an int or a float (a float compares with any int exactly)
 _NUMBER_TYPES = frozenset({int, float})  # exactly these types: bool and other subclasses take the long way
 _FRAME_WORDS = "DICOM PS3.3 Table 10-3 Referenced Frame Number: 'The first frame shall be denoted as frame number 1.'"
 
@@ -48,14 +49,15 @@ def regions(s: Subject) -> Iterator[Issue]:
     shapes = geometry()
     has_for = s.resource.get(s.spec["selection"]["frameOfReferenceUid"]) is not None
     for spec in s.spec.get("regions", ()):
-        for loc, region in s.items(spec["path"]):
+        bound_at, words = f"{s.rtype}.{spec['path']}.{spec['type']}", spec["words"]
+        # the regions, in the order of s.items(path): locations are built only for an issue
+        for n, region in enumerate([v for v in s.values(spec["path"]) if isinstance(v, dict)]):
             dims, code = _dims(region, spec), region.get(spec["type"])
             coords = region.get(spec["coords"])
             if dims is None or not isinstance(code, str) or not isinstance(coords, list):
                 continue  # bindings and cardinality are reported by the structural validator
-            where, words = f"{loc}.{spec['coords']}", spec["words"]
             if dims == 3 and not has_for:
-                yield s.issue("imaging.region-frame-of-reference", loc,
+                yield s.issue("imaging.region-frame-of-reference", s.items(spec["path"])[n][0],
                               f"a 3D {code} region without {s.spec['selection']['frameOfReferenceUid']}: its "
                               "(x,y,z) coordinates have no coordinate system", words)
             if _NUMBER_TYPES.issuperset(map(type, coords)):
@@ -64,15 +66,16 @@ def regions(s: Subject) -> Iterator[Issue]:
                 values = [c for c in coords if isinstance(c, (int, float)) and not isinstance(c, bool)]
                 if len(values) != len(coords):
                     continue
-            bound = in_binding(s.version, f"{s.rtype}.{spec['path']}.{spec['type']}", code)
+            bound = in_binding(s.version, bound_at, code)
             shape = shapes.get(code.lower()) if bound else None
+            where = _Where(s, spec, n)
             if len(values) % dims:
-                yield s.issue("imaging.region-geometry", where,
+                yield s.issue("imaging.region-geometry", str(where),
                               f"{len(values)} values are not whole {'(x,y) pairs' if dims == 2 else '(x,y,z) triplets'}",
                               words)
                 continue
-            if spec.get("nonNegative") and any(v < 0 for v in values):
-                yield s.issue("imaging.region-geometry", where,
+            if spec.get("nonNegative") and any(map(_ZERO.__gt__, values)):  # a value below 0
+                yield s.issue("imaging.region-geometry", str(where),
                               f"2D image coordinates start at 0\\0 (top left); {min(values)} is outside the image", words)
             if shape is None:
                 continue
@@ -80,23 +83,34 @@ def regions(s: Subject) -> Iterator[Issue]:
             yield from _shape(s, where, code, dims, points, shape)
 
 
-def _shape(s: Subject, where: str, code: str, dims: int, points: list, shape: dict) -> Iterator[Issue]:
+class _Where:
+    """Where a region's coordinates are, made text (str) only for an issue."""
+    __slots__ = ("s", "spec", "n")
+
+    def __init__(self, s: Subject, spec: dict, n: int):
+        self.s, self.spec, self.n = s, spec, n
+
+    def __str__(self) -> str:
+        return f"{self.s.items(self.spec['path'])[self.n][0]}.{self.spec['coords']}"
+
+
+def _shape(s: Subject, where: _Where, code: str, dims: int, points: list, shape: dict) -> Iterator[Issue]:
     if "dims" in shape and dims not in shape["dims"]:
-        yield s.issue("imaging.region-geometry", where, f"a {code} is defined in {shape['dims'][0]}D, not {dims}D",
+        yield s.issue("imaging.region-geometry", str(where), f"a {code} is defined in {shape['dims'][0]}D, not {dims}D",
                       _shape_words(code, shape))
         return
     lo, hi = shape["min"], shape.get("max")
     if len(points) < lo or (hi is not None and len(points) > hi):
         want = f"exactly {lo}" if hi == lo else f"at least {lo}"
-        yield s.issue("imaging.region-geometry", where, f"a {code} has {want} point(s); {len(points)} given",
+        yield s.issue("imaging.region-geometry", str(where), f"a {code} has {want} point(s); {len(points)} given",
                       _shape_words(code, shape))
         return
     if shape.get("closed") and points[0] != points[-1]:
-        yield s.issue("imaging.region-geometry", where,
+        yield s.issue("imaging.region-geometry", str(where),
                       f"a {code} is closed: the first point {points[0]} and the last {points[-1]} differ",
                       _shape_words(code, shape))
     if shape.get("coplanar") and dims == 3 and not _coplanar(points):
-        yield s.issue("imaging.region-coplanar", where, f"the {len(points)} points of this {code} are not coplanar",
+        yield s.issue("imaging.region-coplanar", str(where), f"the {len(points)} points of this {code} are not coplanar",
                       _shape_words(code, shape))
 
 
