@@ -50,6 +50,7 @@ import orjson  # noqa: E402
 from corpus import r4_studies, r5_imaging  # noqa: E402
 from harness.imaging.context import Index  # noqa: E402
 from harness.validation import ndjson  # noqa: E402
+from harness import compiled  # noqa: E402
 from harness.validation.jsonparse import parse_bytes  # noqa: E402
 from harness.validation.sources import validate_paths  # noqa: E402
 from harness.validation.validator import validate_value, validator  # noqa: E402
@@ -283,7 +284,8 @@ def main() -> None:
            f"{args.seconds:g} s in {args.rounds} interleaved slices (at least one pass)")
     print(f"corpus: seed {args.seed}, {args.n} resources each, generated in {time.perf_counter() - t0:.1f} s; "
           f"{per} per measurement; {len(os.sched_getaffinity(0))} cores; load average {os.getloadavg()[0]:.2f}")
-    results: dict = {"n": args.n, "seed": args.seed, "corpora": {}}
+    print(f"imaging-harness modules: {compiled.summary()} (IMAGING_HARNESS_PURE=1: the source only)")
+    results: dict = {"n": args.n, "seed": args.seed, "corpora": {}, "modules": compiled.summary()}
     any_bad = False
     with tempfile.TemporaryDirectory() as tmp:
         for label, (version, values) in corpora.items():

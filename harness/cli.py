@@ -108,7 +108,9 @@ def version() -> None:
     """Print the harness version and the FHIR versions it knows."""
     from harness import definitions
 
-    typer.echo(f"imaging-harness {__version__}")
+    from harness import compiled
+
+    typer.echo(f"imaging-harness {__version__} ({compiled.summary()})")
     for v in definitions.available():
         d = definitions.load(v)
         typer.echo(f"  {v:<13} {d.fhir_version:<16} {d.label}")

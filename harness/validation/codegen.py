@@ -23,6 +23,8 @@ from harness.validation.structure import URI_TYPES, Pending, reference_target_pr
 NATIVE_PATTERNS: dict[str, str] = {
     # string: any character but \f and \v
     r"[ \r\n\t\S]+": "'\\x0b' in {v} or '\\x0c' in {v}",
+    # string (R5): every non-empty string matches ([\s\S]+ takes all of it, $ its end)
+    r"^[\s\S]+$": "False",
 }
 
 
