@@ -233,3 +233,13 @@ def test_uids_to_check_vouches_only_for_clean_values(form, found):
     wanted = uids_to_check(found, form)
     if wanted is not None and all_valid(wanted):
         assert all(problem is None for v in found for _, problem in encoded(v, form))
+
+
+def test_memo_answers_odd_paths_as_the_walk_does():
+    """Empty steps (a leading dot, two dots in a row) and the empty path, from the memo too."""
+    tree = {"a": {"b": 1, "": [2]}, "": {"a": 3}}
+    s = rules.Subject(tree, "R", "r5", {}, NoResolver(), None)
+    for path in (".a", "a..b", "", "a.", ".a.b", "a.b", "a"):
+        for _ in range(2):
+            assert s.values(path) == paths.values(tree, path) == [v for _, v in reference_walk(tree, path, "R")]
+            assert s.walk(path) == paths.walk(tree, path, "R") == reference_walk(tree, path, "R")

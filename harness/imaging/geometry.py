@@ -49,7 +49,7 @@ def regions(s: Subject) -> Iterator[Issue]:
     shapes = geometry()
     has_for = s.resource.get(s.spec["selection"]["frameOfReferenceUid"]) is not None
     for spec in s.spec.get("regions", ()):
-        bound_at, words = f"{s.rtype}.{spec['path']}.{spec['type']}", spec["words"]
+        bound_at, words, bound = f"{s.rtype}.{spec['path']}.{spec['type']}", spec["words"], {}
         # the regions, in the order of s.items(path): locations are built only for an issue
         for n, region in enumerate([v for v in s.values(spec["path"]) if isinstance(v, dict)]):
             dims, code = _dims(region, spec), region.get(spec["type"])
@@ -66,52 +66,44 @@ def regions(s: Subject) -> Iterator[Issue]:
                 values = [c for c in coords if isinstance(c, (int, float)) and not isinstance(c, bool)]
                 if len(values) != len(coords):
                     continue
-            bound = in_binding(s.version, bound_at, code)
-            shape = shapes.get(code.lower()) if bound else None
-            where = _Where(s, spec, n)
+            if code not in bound:  # in_binding once per code in this resource
+                bound[code] = in_binding(s.version, bound_at, code)
+            shape = shapes.get(code.lower()) if bound[code] else None
             if len(values) % dims:
-                yield s.issue("imaging.region-geometry", str(where),
+                yield s.issue("imaging.region-geometry", _where(s, spec, n),
                               f"{len(values)} values are not whole {'(x,y) pairs' if dims == 2 else '(x,y,z) triplets'}",
                               words)
                 continue
             if spec.get("nonNegative") and any(map(_ZERO.__gt__, values)):  # a value below 0
-                yield s.issue("imaging.region-geometry", str(where),
+                yield s.issue("imaging.region-geometry", _where(s, spec, n),
                               f"2D image coordinates start at 0\\0 (top left); {min(values)} is outside the image", words)
-            if shape is None:
-                continue
-            points = list(zip(*[iter(values)] * dims))  # consecutive (x,y) / (x,y,z); len(values) % dims == 0
-            yield from _shape(s, where, code, dims, points, shape)
+            if shape is not None:
+                points = list(zip(*[iter(values)] * dims))  # consecutive (x,y) / (x,y,z); len(values) % dims == 0
+                problems = _shape(code, dims, points, shape)
+                for rule, message in problems:
+                    yield s.issue(rule, _where(s, spec, n), message, _shape_words(code, shape))
 
 
-class _Where:
-    """Where a region's coordinates are, made text (str) only for an issue."""
-    __slots__ = ("s", "spec", "n")
-
-    def __init__(self, s: Subject, spec: dict, n: int):
-        self.s, self.spec, self.n = s, spec, n
-
-    def __str__(self) -> str:
-        return f"{self.s.items(self.spec['path'])[self.n][0]}.{self.spec['coords']}"
+def _where(s: Subject, spec: dict, n: int) -> str:
+    """Where the coordinates of the n-th region at spec's path are."""
+    return f"{s.items(spec['path'])[n][0]}.{spec['coords']}"
 
 
-def _shape(s: Subject, where: _Where, code: str, dims: int, points: list, shape: dict) -> Iterator[Issue]:
+def _shape(code: str, dims: int, points: list, shape: dict) -> list[tuple[str, str]]:
+    """(rule, message) for each way the points do not make this graphic type."""
     if "dims" in shape and dims not in shape["dims"]:
-        yield s.issue("imaging.region-geometry", str(where), f"a {code} is defined in {shape['dims'][0]}D, not {dims}D",
-                      _shape_words(code, shape))
-        return
+        return [("imaging.region-geometry", f"a {code} is defined in {shape['dims'][0]}D, not {dims}D")]
     lo, hi = shape["min"], shape.get("max")
     if len(points) < lo or (hi is not None and len(points) > hi):
         want = f"exactly {lo}" if hi == lo else f"at least {lo}"
-        yield s.issue("imaging.region-geometry", str(where), f"a {code} has {want} point(s); {len(points)} given",
-                      _shape_words(code, shape))
-        return
+        return [("imaging.region-geometry", f"a {code} has {want} point(s); {len(points)} given")]
+    problems = []
     if shape.get("closed") and points[0] != points[-1]:
-        yield s.issue("imaging.region-geometry", str(where),
-                      f"a {code} is closed: the first point {points[0]} and the last {points[-1]} differ",
-                      _shape_words(code, shape))
+        problems.append(("imaging.region-geometry",
+                         f"a {code} is closed: the first point {points[0]} and the last {points[-1]} differ"))
     if shape.get("coplanar") and dims == 3 and not _coplanar(points):
-        yield s.issue("imaging.region-coplanar", str(where), f"the {len(points)} points of this {code} are not coplanar",
-                      _shape_words(code, shape))
+        problems.append(("imaging.region-coplanar", f"the {len(points)} points of this {code} are not coplanar"))
+    return problems
 
 
 def _shape_words(code: str, shape: dict) -> str:

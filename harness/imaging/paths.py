@@ -47,15 +47,10 @@ def step(nodes: list[Any], head: str) -> list[Any]:
     if _PLAIN.issuperset(map(type, got)):
         return got  # no array among them: the loop below would give the same list
     found: list[Any] = []
-    for n in nodes:
-        if not isinstance(n, dict):
-            continue
-        value = n.get(head)
+    for value in got:  # each node's value, in order: an array's items (not null) or the value
         if isinstance(value, list):
-            for item in value:  # a loop, not a comprehension: most lists here hold one or two
-                if item is not None:
-                    found.append(item)
-        elif value is not None:
+            found += [item for item in value if item is not None]
+        else:
             found.append(value)
     return found
 

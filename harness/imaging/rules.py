@@ -95,21 +95,17 @@ class Subject:
     resolver: Resolver
     full_url: str | None
     _seen: dict = field(default_factory=dict, repr=False)
+    _walked: dict = field(default_factory=dict, repr=False)  # path -> walk(path)
+    _values: dict = field(default_factory=dict, repr=False)  # path -> values(path)
 
     def walk(self, path: str) -> list[tuple[str, object]]:
-        """paths.walk(self.resource, path, self.rtype)."""
-        return self._derived("walk", path, paths.step_with_locations,
-                             lambda p: paths.walk(self.resource, p, self.rtype))
-
-    def _derived(self, kind: str, path: str, step, start):
-        """The answer for path, once: a step from the parent path's answer, or start(path) for a
-        top-level element."""
-        key = (kind, path)
-        hit = self._seen.get(key)
+        """paths.walk(self.resource, path, self.rtype): answered once per path, one step from the
+        parent path's answer (a top-level element: paths.walk itself)."""
+        hit = self._walked.get(path)
         if hit is None:
             parent, _, last = path.rpartition(".")
-            hit = step(self._derived(kind, parent, step, start), last) if parent else start(path)
-            self._seen[key] = hit
+            hit = self._walked[path] = (paths.step_with_locations(self.walk(parent), last) if parent
+                                        else paths.walk(self.resource, path, self.rtype))
         return hit
 
     def items(self, path: str) -> list[tuple[str, dict]]:
@@ -129,8 +125,13 @@ class Subject:
         return hit
 
     def values(self, path: str) -> list:
-        """paths.values(self.resource, path)."""
-        return self._derived("values", path, paths.step, lambda p: paths.values(self.resource, p))
+        """paths.values(self.resource, path), answered once per path like walk."""
+        hit = self._values.get(path)
+        if hit is None:
+            parent, _, last = path.rpartition(".")
+            hit = self._values[path] = (paths.step(self.values(parent), last) if parent
+                                        else paths.values(self.resource, path))
+        return hit
 
     def issue(self, rule: str, location: str, message: str, requirement: str | None = None,
               severity: str | None = None) -> Issue:

@@ -45,7 +45,27 @@ def _bare(value: str | None) -> str | None:
     return value[8:] if isinstance(value, str) and value.startswith("urn:oid:") else value
 
 
-@check("selection")
+def _selected_uids(s: Subject) -> list[str]:
+    """The SOP Instance UIDs of _selection_instances, without their locations."""
+    return s.once("selected-uids", _uids_of)
+
+
+def _uids_of(s: Subject) -> list[str]:
+    key = s.spec["selection"]["instanceUid"]
+    return [_bare(inst[key]) for inst in s.values(s.spec["selection"]["instance"])
+            if isinstance(inst, dict) and isinstance(inst.get(key), str)]
+
+
+def _itself_fine(s: Subject) -> bool:
+    """selection_itself reports nothing: no instance selected twice, and with instances selected,
+    seriesUid and studyUid both present."""
+    sel, uids = s.spec["selection"], _selected_uids(s)
+    if uids and (sel["seriesUid"] not in s.resource or sel["studyUid"] not in s.resource):
+        return False
+    return len(set(uids)) == len(uids)
+
+
+@check("selection", fine=_itself_fine)
 def selection_itself(s: Subject) -> Iterator[Issue]:
     sel, words = s.spec["selection"], s.spec["singleSeriesWords"]
     instances = _selection_instances(s)
@@ -84,8 +104,7 @@ def selection_against_study(s: Subject) -> Iterator[Issue]:
     sel, words = s.spec["selection"], s.spec["singleSeriesWords"]
     study_uid = _bare(text(s.resource, sel["studyUid"]))
     series_uid = _bare(text(s.resource, sel["seriesUid"]))
-    instances = _selection_instances(s)
-    if not (instances or series_uid):
+    if not (_selected_uids(s) or series_uid):
         return
     studies: list[tuple[str, dict]] = []
     for loc, study, by_ident, how in _named_studies(s):
@@ -106,7 +125,7 @@ def selection_against_study(s: Subject) -> Iterator[Issue]:
                           f"no ImagingStudy with Study Instance UID {study_uid} in {s.resolver.name}: the "
                           "selection's instances cannot be checked against their study", words)
     for via, study in studies:
-        yield from _against(s, study, via, series_uid, instances)
+        yield from _against(s, study, via, series_uid, _selection_instances(s))
 
 
 def _study_series(study: dict) -> dict[str, tuple[int, dict]]:
