@@ -103,10 +103,10 @@ def _value_lines(spec, em: Emitter) -> list[str]:
             "    raise SLOW"]
 
 
-def primitive_lines(fp, child: Child, bind, em: Emitter, plain: bool) -> tuple[list[str], bool]:
-    """(lines, appends to the pending list) checking a primitive element's value v, one or many,
-    with its '_name' extension object from o (one value; for an array of them the walk lines the
-    two arrays up). plain: o is known to have no '_name' key."""
+def primitive_lines(fp, child: Child, bind, em: Emitter, plain: bool) -> list[str]:
+    """Lines checking a primitive element's value v, one or many, with its '_name' extension
+    object from o (one value; for an array of them the walk lines the two arrays up). plain: o is
+    known to have no '_name' key."""
     per_value = _value_lines(child.prim, em)
     if bind is not None:
         per_value += binding_lines(bind, child.type_code, "v", em)
@@ -124,18 +124,18 @@ def primitive_lines(fp, child: Child, bind, em: Emitter, plain: bool) -> tuple[l
                           f"    {ext}(ext, (loc, {em.bind('.' + child.loc, 'SEG')}), res, root, st)"]
         if child.constraints:
             per_value += [f"st.pending.append(Pending({cons}, v, {path}, (loc, {seg}), res, root, None))"]
-        return per_value, bool(child.constraints)
+        return per_value
     if not child.no_extension and not plain:
         body += [f"if o.get({ukey!r}) is not None:", "    raise SLOW"]
     if child.constraints:
         per_value += [f"st.pending.append(Pending({cons}, v, {path}, (loc, {seg}, i), res, root, None))"]
     body += ["values = v", f"if {_size_test(child)}:", "    raise SLOW", "for i, v in enumerate(values):"]
-    return body + ["    " + line for line in per_value], bool(child.constraints)
+    return body + ["    " + line for line in per_value]
 
 
 def primitive_handler(fp, child: Child, bind, slow: type[BaseException]) -> Callable:
     em = Emitter(slow)
-    lines, _ = primitive_lines(fp, child, bind, em, plain=False)
+    lines = primitive_lines(fp, child, bind, em, plain=False)
     return em.compile("handler", ["def handler(v, o, loc, res, root, st):"] + ["    " + line for line in lines])
 
 
@@ -184,10 +184,9 @@ def _size_test(child: Child) -> str:
     return " or ".join(size)
 
 
-def complex_lines(fp, child: Child, bind, em: Emitter) -> tuple[list[str], bool] | None:
-    """(lines, appends to the pending list directly) checking a complex or backbone element's
-    value v (not a resource), one or many; None for a type the definitions lack (a primitive's
-    System value: the caller leaves it to the walk)."""
+def complex_lines(fp, child: Child, bind, em: Emitter) -> list[str] | None:
+    """Lines checking a complex or backbone element's value v (not a resource), one or many; None
+    for a type the definitions lack (a primitive's System value: the caller leaves it to the walk)."""
     try:
         node: Node = fp.c.child_node(child)
     except KeyError:
@@ -235,15 +234,15 @@ def complex_lines(fp, child: Child, bind, em: Emitter) -> tuple[list[str], bool]
     else:
         body = ["item = v", "if item.__class__ is not dict:", "    raise SLOW",
                 f"here = (loc, {seg})", f"{check}(item, here, res, root, st)"] + after
-    return body, bool(cons) and natives is None
+    return body
 
 
 def complex_handler(fp, child: Child, bind, slow: type[BaseException]) -> Callable | None:
     em = Emitter(slow)
-    made = complex_lines(fp, child, bind, em)
-    if made is None:
+    lines = complex_lines(fp, child, bind, em)
+    if lines is None:
         return None
-    return em.compile("handler", ["def handler(v, o, loc, res, root, st):"] + ["    " + line for line in made[0]])
+    return em.compile("handler", ["def handler(v, o, loc, res, root, st):"] + ["    " + line for line in lines])
 
 
 #: object shapes (key sequences) given a function of their own, per object type; past this many,

@@ -127,7 +127,7 @@ class FastPath:
         inline: dict[str, list[str] | None] = {}  # key -> its lines written in place
         em = codegen.Emitter(_SLOW)
         for key, child in node.children.items():
-            handlers[key] = self._handler(child)
+            handlers[key] = _made_on_first_call(handlers, key, lambda child=child: self._handler(child))
             inline[key] = self._inline(child, em)
             if child.kind == "primitive" and not child.no_extension:
                 handlers["_" + key] = _underscore(key)
@@ -159,14 +159,13 @@ class FastPath:
         return entry[1]
 
     def _inline(self, child: Child, em) -> list[str] | None:
-        """The element's lines for the object check, or None to call its handler."""
-        if child.max == 0 or child.kind == "resource":
+        """A primitive element's lines for the object check; None for others, whose handler it
+        calls (written in place they made each object shape several times longer to compile,
+        for no measurable gain once compiled)."""
+        if child.max == 0 or child.kind != "primitive":
             return None
         bind = _binding_ok(self.defs, child) if child.binding is not None else None
-        if child.kind == "primitive":
-            return codegen.primitive_lines(self, child, bind, em, plain=True)[0]
-        made = codegen.complex_lines(self, child, bind, em)
-        return made[0] if made is not None else None  # None: a type the definitions lack
+        return codegen.primitive_lines(self, child, bind, em, plain=True)
 
     def _extension_ok(self, ext: dict) -> bool:
         url = ext.get("url")
@@ -208,6 +207,15 @@ def _items(v, loc, seg: str, many: bool, lo: int, hi: int | None) -> list:
     if v.__class__ is not list or not v or (hi is not None and len(v) > hi) or len(v) < lo:
         raise _SLOW
     return [((loc, seg, i), item) for i, item in enumerate(v)]
+
+
+def _made_on_first_call(table: dict, key: str, make: Callable[[], Callable]) -> Callable:
+    """A stand-in for table[key] that makes the real handler when first called and puts it in
+    its place: an object type's elements get code only once they occur."""
+    def stub(*args):
+        real = table[key] = make()
+        return real(*args)
+    return stub
 
 
 def _skip(v, o, loc, res, root, st) -> None:
