@@ -51,8 +51,11 @@ def _endpoints_fine(s: Subject) -> bool:
     st = s.spec["study"]
     if any(isinstance(ref, dict) and str(ref.get("reference")).startswith("#") for ref in s.values(st["endpoint"])):
         return False
-    return all(s.resolve(ref)[0] is None
-               for ref in s.values(f"{st['series']}.{st['seriesEndpoint']}") if isinstance(ref, dict))
+    for ref in s.values(f"{st['series']}.{st['seriesEndpoint']}"):
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        if isinstance(target, str) and (target.startswith("#") or s.resolver.resolve(target, s.full_url) is not None):
+            return False  # it may resolve (a contained one is looked up by the check)
+    return True
 
 
 @check("study", fine=_endpoints_fine)
