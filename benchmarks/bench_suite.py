@@ -34,6 +34,7 @@ def run_once(version: str, workers: int, reports: Path) -> tuple[float, int, dic
         report = json.loads((reports / "results.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         report = {"error": f"no readable results.json: {e}; stderr: {p.stderr[-500:]}"}
+    report["stderr"] = p.stderr
     return secs, p.returncode, report
 
 
@@ -58,6 +59,11 @@ def main() -> None:
                 if "error" in report:
                     print(f"  {version} workers {w}: {report['error']}")
                     continue
+                if code != 0:  # say which cases made the run fail, so a rare failure can be traced
+                    bad = [(c.get("id"), c.get("status")) for c in report.get("cases", [])
+                           if c.get("status") not in ("passed", "skipped")]
+                    print(f"  {version} workers {w}: exit {code}; cases not passed: {bad[:10]}; "
+                          f"stderr: {report['stderr'][-300:]!r}")
                 walls.append(secs)
                 durations.append(report["run"]["durationMs"])
                 summary, codes = report["summary"], codes | {code}
