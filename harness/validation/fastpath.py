@@ -154,8 +154,8 @@ class FastPath:
     def shapes_of(self, node: Node) -> dict:
         """The node's table of per-shape functions (filled by its checker)."""
         entry = self._shapes.get(id(node))
-        if entry is None:
-            entry = self._shapes[id(node)] = (node, {})  # the node is kept, so its id is not reused
+        if entry is None:  # setdefault: threads asking at once all get the one table
+            entry = self._shapes.setdefault(id(node), (node, {}))  # the node is kept: its id stays its own
         return entry[1]
 
     def _inline(self, child: Child, em) -> list[str] | None:
