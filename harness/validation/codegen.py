@@ -150,9 +150,10 @@ def binding_lines(bind, type_code: str, var: str, em: Emitter) -> list[str]:
     codes, pairs = em.bind(frozenset(exp.codes), "CODES"), em.bind(frozenset(exp.pairs), "PAIRS")
     pair = f"s.__class__ is str and k.__class__ is str and (s, k) in {pairs}"
     if type_code not in ("CodeableConcept", "Coding", "Quantity", "CodeableReference"):
-        # in_value_set checks a str only (anything else is the walk's), by membership
-        return [f"if {var}.__class__ is str and {var} not in {codes}:", "    raise SLOW",
-                f"if {var}.__class__ is not str and isinstance({var}, str):", "    raise SLOW"]
+        # in_value_set checks a str only (anything else is the walk's), by membership; a str
+        # subclass goes to the walk
+        return [f"if isinstance({var}, str) and ({var}.__class__ is not str or {var} not in {codes}):",
+                "    raise SLOW"]
     if type_code in ("Coding", "Quantity"):
         lines = [f"if {var}.__class__ is not dict:", "    raise SLOW",
                  f"s = {var}.get('system')", f"k = {var}.get('code')"]
