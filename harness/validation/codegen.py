@@ -33,15 +33,12 @@ _SEEN: dict[int, tuple] = {}
 SEEN_MAX = 4096
 
 
-MISSING = object()  # "no such key" in the generated object checks (a JSON null is a value)
-
-
 class Emitter:
     """The globals of one generated function: every constant a line needs is bound under a name
     of its own, so the lines of several elements can share one function (the object checks)."""
 
     def __init__(self, slow: type[BaseException]):
-        self.env: dict = {"SLOW": slow, "Pending": Pending, "MISSING": MISSING}
+        self.env: dict = {"SLOW": slow, "Pending": Pending}
         self._n = 0
 
     def bind(self, value, hint: str) -> str:
