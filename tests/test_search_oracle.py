@@ -7,7 +7,7 @@ import pytest
 from harness.search import Oracle, Unsupported, generate
 from harness.search.dates import matches, parse
 from harness.search.params import part_for, params_for, split_union
-from datetime import timezone
+from datetime import datetime, timezone
 
 UTC = timezone.utc
 
@@ -106,6 +106,18 @@ def test_include_and_revinclude(oracle: Oracle):
 def test_sort_keys(oracle: Oracle):
     keys = {r["id"]: oracle.sort_key("ImagingStudy", r, "started", False) for r in STUDIES}
     assert keys["s3"] is None and keys["s2"] < keys["s1"]
+
+
+def test_sort_keys_of_returned_bodies_are_their_own(oracle: Oracle):
+    """Bodies a server returns are short-lived: when one is freed, the next is often allocated at its
+    address. The oracle once memoised values by id() and gave a new body the old one's `started`, so
+    a correctly sorted page failed now and then (a flaky search-oracle sort case in CI)."""
+    years = [2001 + i % 20 for i in range(400)]
+    seen = []
+    for year in years:
+        body = study("s1", f"{year}-06-01T00:00:00Z")  # the previous body is freed here
+        seen.append(oracle.sort_key("ImagingStudy", body, "started", False))
+    assert seen == [datetime(y, 6, 1, tzinfo=UTC) for y in years]
 
 
 @pytest.mark.parametrize("query", [[("nope", "x")], [("modality:in", "http://vs")], [("started", "ap2024")],

@@ -96,7 +96,7 @@ class OracleCheck:
             keys = [self.oracle.sort_key(self.rtype, r, name, desc) for r in returned.values()]
             keyed = [k for k in keys if k is not None]
             if keyed != sorted(keyed, reverse=desc):
-                order = ", ".join(f"{i}" for i in returned)
+                order = ", ".join(f"{i} ({'-' if k is None else k.isoformat()})" for i, k in zip(returned, keys))
                 return f"_sort={'-' if desc else ''}{name}: returned order {order} is not sorted by {name}"
         return None
 

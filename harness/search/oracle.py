@@ -76,6 +76,10 @@ class Oracle:
 
     def __post_init__(self) -> None:
         self._pool = Pool(self.resources)
+        # Values are memoised only for the resources this oracle holds: they live as long as it does,
+        # so their id() stays theirs. A body a server returned is evaluated afresh every time: keyed
+        # by id(), a later body allocated at a freed one's address would get the old one's values.
+        self._own = frozenset(map(id, self.resources))
         self._cache: dict[tuple, list] = {}
 
     def param(self, rtype: str, name: str) -> SearchParam:
@@ -89,12 +93,16 @@ class Oracle:
     def values(self, resource: dict, p: SearchParam, expression: str | None = None) -> list:
         expr = expression if expression is not None else p.expression
         key = (id(resource), expr)
-        if key not in self._cache:
-            try:
-                self._cache[key] = evaluate(self.version, expr, resource, self._pool)
-            except Exception as e:  # fhirpathpy refuses some expressions (e.g. `as` on repeating elements)
-                raise Unsupported(f"{p.code}: the expression {expr!r} cannot be evaluated here ({type(e).__name__})") from None
-        return self._cache[key]
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        try:
+            found = evaluate(self.version, expr, resource, self._pool)
+        except Exception as e:  # fhirpathpy refuses some expressions (e.g. `as` on repeating elements)
+            raise Unsupported(f"{p.code}: the expression {expr!r} cannot be evaluated here ({type(e).__name__})") from None
+        if key[0] in self._own:
+            self._cache[key] = found
+        return found
 
     def of_type(self, rtype: str) -> list[dict]:
         return [r for r in self.resources if r.get("resourceType") == rtype and isinstance(r.get("id"), str)]

@@ -71,7 +71,7 @@ class FastPath:
         self.c = compiler
         self.defs = compiler.defs
         self.invariants = invariants  # an InvariantPass: its natives about one element run in the walk
-        self._checkers: dict[int, Callable] = {}
+        self._checkers: dict[int, tuple[Node, Callable]] = {}
         self._resources: dict[str, tuple] = {}
         self._shapes: dict[int, tuple[Node, dict]] = {}
 
@@ -116,11 +116,10 @@ class FastPath:
 
     # --- objects ---------------------------------------------------------------------------------
     def checker(self, node: Node) -> Callable:
-        check = self._checkers.get(id(node))
-        if check is None:
-            check = self._build(node)
-            self._checkers[id(node)] = check
-        return check
+        entry = self._checkers.get(id(node))
+        if entry is None or entry[0] is not node:
+            entry = self._checkers[id(node)] = (node, self._build(node))  # the node is kept: its id stays its own
+        return entry[1]
 
     def _build(self, node: Node) -> Callable:
         handlers: dict[str, Callable] = {}
