@@ -17,8 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_ctrl_c_stops_writes_reports_cleans_up_and_exits_130(tmp_path: Path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     # slow-responses: every response of the embedded server takes 0.5 s, so the run is still going
-    p = subprocess.Popen([sys.executable, "-m", "harness", "run", "--fault", "slow-responses",
-                          "--reports-dir", str(tmp_path)], cwd=ROOT, env=env,
+    # Ctrl-C as a terminal delivers it: a test runner started as a background job of a shell has
+    # SIGINT ignored, and a child inherits that (Python then leaves it ignored), so it is restored
+    args = ["run", "--fault", "slow-responses", "--reports-dir", str(tmp_path)]
+    start = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             f"sys.argv = ['imaging-harness'] + {args!r}; runpy.run_module('harness', run_name='__main__')")
+    p = subprocess.Popen([sys.executable, "-c", start], cwd=ROOT, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)
     assert p.poll() is None, "the run finished before it could be interrupted"
