@@ -259,3 +259,69 @@ def test_other_html4_chapter_7_to_11_elements_pass():
     body = '<address>1 Main St</address><p><kbd>Ctrl</kbd> <bdo dir="rtl">abc</bdo></p>'
     body += '<table><tr align="left" valign="top"><td>x</td></tr></table>'
     assert check_div(div(body)) == []
+
+
+# --- the regex fast accept, held to the parse ----------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from harness.validation import narrative  # noqa: E402
+
+_ODD_NAMES = ["img", "script", "P", "x1", "svg", "table"]
+_ODD_TEXT = list("\t\r\n>]&<;é\x00\x0b\x7f\ufffe\U0001F600") + ["\ud800"]
+
+
+def _names(odd: bool):
+    return st.sampled_from(["p", "b", "i", "span", "br", "div", "em"] + (_ODD_NAMES if odd else []))
+
+
+def _text(odd: bool):
+    return st.text(alphabet=st.sampled_from(list("ab  ") + (_ODD_TEXT if odd else [])), max_size=6)
+
+
+@st.composite
+def _balanced(draw, depth=0, odd=None):
+    """Nested markup; odd=False draws only what the fast accept may take (often balanced and
+    with text, so that side is exercised), odd=True anything (mismatched, self-closed, odd text)."""
+    odd = draw(st.booleans()) if odd is None else odd
+    parts = []
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.integers(0, 3 if depth < 3 else 1))
+        if kind == 0:
+            parts.append(draw(_text(odd)))
+        elif kind == 1:
+            tag = st.builds(lambda close, name, empty: f"<{'/' if close else ''}{name}{'/' if empty else ''}>",
+                            st.booleans() if odd else st.just(False), _names(odd), st.booleans() if odd else st.just(True))
+            parts.append(draw(tag))
+        else:
+            name = draw(_names(odd))
+            parts.append(f"<{name}>{draw(_balanced(depth + 1, odd))}</{name}>")
+    return "".join(parts)
+
+
+def _parsed(d: str, max_depth: int = MAX_DEPTH):
+    """check_div with the fast accept off: the expat parse alone."""
+    fast, narrative._plainly_fine = narrative._plainly_fine, lambda *a: False
+    try:
+        return check_div(d, max_depth=max_depth)
+    finally:
+        narrative._plainly_fine = fast
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_balanced(), st.sampled_from([NS, 'xmlns="http://www.w3.org/1999/xhtml" class="c"', "", 'xmlns="urn:x"']),
+       st.sampled_from([3, MAX_DEPTH]))
+def test_the_fast_accept_passes_only_what_the_parse_passes(body, attrs, depth):
+    d = f"<div {attrs}>{body}</div>" if attrs else f"<div>{body}</div>"
+    if narrative._plainly_fine(d, depth):
+        assert _parsed(d, depth) == []
+    assert check_div(d, max_depth=depth) == _parsed(d, depth)
+
+
+def test_the_fast_accept_takes_the_usual_generated_narrative():
+    for body in ("<p>CT Chest, 2024-02-07: 3 series, 47 instances</p>", "<p>a <b>b</b><br/>c</p>",
+                 "<div><p>x</p><p>y</p></div>", "text only"):
+        assert narrative._plainly_fine(div(body), MAX_DEPTH), body
+    for body in ("<p>a &amp; b</p>", '<p class="x">a</p>', "<p>a</p", "<p>   </p>", "<img/>", "<script>x</script>",
+                 "<p>a</b>", "<P>a</P>"):
+        assert not narrative._plainly_fine(div(body), MAX_DEPTH), body

@@ -79,6 +79,7 @@ def uids_at(resource: dict, path: str, form: str, root: str) -> list[tuple[str, 
 
 
 _GET_CODE = methodcaller("get", "code")
+_DICT_ONLY = frozenset({dict})  # exactly dict: a subclass takes the comprehension
 
 
 def uids_to_check(found: list, form: str) -> list | None:
@@ -95,7 +96,7 @@ def uids_to_check(found: list, form: str) -> list | None:
         return found
     if form == "oid":
         return [v[len(OID_PREFIX):] for v in found if isinstance(v, str) and v.startswith(OID_PREFIX)]
-    dicts = [v for v in found if isinstance(v, dict)]
+    dicts = found if _DICT_ONLY.issuperset(map(type, found)) else [v for v in found if isinstance(v, dict)]
     try:  # the usual case, mostly at C speed: Codings (no 'coding' key) whose few distinct codes
         # are all urn:oid: (an instance's SOP Class repeats): those UIDs, each once
         if "coding" not in set().union(*dicts):
@@ -124,7 +125,7 @@ def uids_to_check(found: list, form: str) -> list | None:
 
 
 _DIGITS_AND_DOTS = b"0123456789."
-_EMPTY_OR_LEADING_ZERO = re.compile(rb"\.\.|\.0[0-9]")  # both start with a literal dot: a fast scan
+_DOT, _ZERO = ord("."), ord("0")
 
 
 def all_valid(uids: list) -> bool:
@@ -135,7 +136,8 @@ def all_valid(uids: list) -> bool:
     than UID_MAX and every component of the whole is a non-empty run of digits 0-9 without a
     leading zero: only 0-9 and dots, no '..' (an empty component, an empty item, an item that
     starts or ends with a dot) and no '.0' followed by a digit. The tests run on the ASCII bytes
-    (bytes.translate deletes the allowed bytes at C speed)."""
+    (bytes.translate deletes the allowed bytes at C speed; the sentinels are not built: the first
+    and the last byte are looked at instead)."""
     if not uids:
         return True
     try:
@@ -145,10 +147,16 @@ def all_valid(uids: list) -> bool:
     if not whole.isascii():
         return False
     data = whole.encode("ascii")
-    if data.translate(None, _DIGITS_AND_DOTS):
-        return False  # something besides 0-9 and dots
-    if _EMPTY_OR_LEADING_ZERO.search(b"." + data + b".") is not None:
+    if not data or data.translate(None, _DIGITS_AND_DOTS):
+        return False  # empty, or something besides 0-9 and dots
+    # what the regex finds in b"." + data + b".", by substring searches (a .0 is rare in UIDs)
+    if data[0] == _DOT or data[-1] == _DOT or b".." in data or (data[0] == _ZERO and data[1:2].isdigit()):
         return False
+    at = data.find(b".0")
+    while at != -1:
+        if data[at + 2:at + 3].isdigit():
+            return False
+        at = data.find(b".0", at + 2)
     return max(map(len, uids)) <= UID_MAX
 
 
