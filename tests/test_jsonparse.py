@@ -278,3 +278,33 @@ def test_a_dropped_object_with_duplicates_does_not_lend_its_id():
     assert sorted(parsed.duplicates.values()) == [["a"], ["x"]]
     live = {id(o) for o in parsed.value.values() if isinstance(o, dict)} | {id(parsed.value)}
     assert [parsed.duplicates[i] for i in live if i in parsed.duplicates] == [["a"]]
+
+
+# --- canonical input: text that is orjson's own serialization of its tree ---------------------------
+
+CANONICAL = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False, allow_infinity=False),
+              st.text(alphabet=st.sampled_from(list('ab:"\\/\u2028é\x00') + ["\U0001F600"]), max_size=5)),
+    lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.sampled_from(["a", "b", ":", "a:b"]), kids,
+                                                                         max_size=4)),
+    max_leaves=25)
+
+
+@settings(max_examples=600, deadline=None)
+@given(CANONICAL)
+def test_canonical_text_is_judged_as_by_the_stdlib(value):
+    """orjson.dumps output (what a compact export often is) takes the byte-equality shortcut; it must
+    still give what the stdlib gives, big integers and floats past 1e16 included."""
+    try:
+        data = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # an integer past 64 bits: orjson does not write it
+        data = __import__("json").dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    assert_same(parse_bytes(data), bytes_reference(data))
+    if orjson.dumps(orjson.loads(data)) == data:
+        assert jsonparse._fast_value(data) is not jsonparse._NO_VALUE
+
+
+def test_canonical_shortcut_is_not_taken_for_repeated_keys_or_big_integers():
+    for data in (b'{"a":1,"a":2}', b'{"a":18446744073709551616}', b'{"a":{"b":1,"b":1}}'):
+        assert orjson.dumps(orjson.loads(data)) != data
+        assert_same(parse_bytes(data), bytes_reference(data))
