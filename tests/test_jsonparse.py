@@ -300,8 +300,11 @@ def test_canonical_text_is_judged_as_by_the_stdlib(value):
     except orjson.JSONEncodeError:  # an integer past 64 bits: orjson does not write it
         data = __import__("json").dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     assert_same(parse_bytes(data), bytes_reference(data))
+    for line in (data + b"\n", data + b"\r\n"):  # as an NDJSON line
+        assert_same(parse_bytes(line), bytes_reference(line))
     if orjson.dumps(orjson.loads(data)) == data:
         assert jsonparse._fast_value(data) is not jsonparse._NO_VALUE
+        assert jsonparse._fast_value(data + b"\n") is not jsonparse._NO_VALUE
 
 
 def test_canonical_shortcut_is_not_taken_for_repeated_keys_or_big_integers():

@@ -4,6 +4,7 @@ workers too, and leaves no file behind."""
 from __future__ import annotations
 
 import glob
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -72,3 +73,52 @@ def test_parallel_ndjson_with_a_spilled_index_equals_serial_in_memory(tmp_path: 
     assert parallel == serial
     assert any(i["rule"] == "imaging.single-series" for r in parallel for i in r["issues"])
     assert set(glob.glob(os.path.join(tempfile.gettempdir(), "imaging-harness-index-*"))) == before
+
+
+# --- a study-only export: the studies are not indexed, and nothing changes -----------------------
+
+def _line(path: str, **changes) -> str:
+    value = json.loads((ROOT / path).read_text(encoding="utf-8"))
+    value.update(changes)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _study_only_export(tmp_path: Path) -> Path:
+    """Studies, endpoints (one an IHE IID endpoint, which a series must not name), a patient, a
+    broken line; a series naming the IID endpoint, which only the export resolves."""
+    iid = _line("fixtures/valid/r5/endpoint-pacs-dicomweb.json", id="iid").replace('"dicom-wado-rs"', '"ihe-iid"')
+    study = json.loads(_line(STUDY, id="names-iid"))
+    study["series"][0]["endpoint"] = [{"reference": "Endpoint/iid"}]
+    lines = [_line(STUDY, id=f"s{n}") for n in range(3)]
+    lines += [_line("fixtures/negative/r5/invalid-study-series-uid.json"), iid, json.dumps(study),
+              _line("fixtures/valid/r5/endpoint-pacs-dicomweb.json"),
+              _line("fixtures/valid/r5/patient-erika.json"), "{not json"]
+    f = tmp_path / "studies.ndjson"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f
+
+
+def test_a_study_only_export_gives_the_same_results_without_its_study_index(tmp_path: Path, monkeypatch):
+    from harness.validation import sources
+    f = _study_only_export(tmp_path)
+    assert not sources._may_look_up_studies(f)  # so this test runs the shortcut
+    quick = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=1)]
+    monkeypatch.setattr(sources, "_may_look_up_studies", lambda path: True)
+    indexed = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=1)]
+    assert quick == indexed
+    assert [i["rule"] for r in quick for i in r["issues"] if i["rule"].startswith("imaging.")] == ["imaging.endpoint-level"]
+
+
+@pytest.mark.parametrize("line", [
+    '{"resourceType":"ImagingSelection","status":"available"}',
+    '{"resourceType" : "Bundle","type":"collection"}',
+    '{"resourceType":"ImagingStudy","series":[{"endpoint":[{"reference":"ImagingStudy/s1"}]}]}',
+    '{"resourceType":"Imaging\\u0053election"}',
+    '{"resourceType":"ImagingStudy","partOf":[{"reference":"ImagingStudy\\/s1"}]}',
+    '{"resourceType":"Basic","contained":[{"resourceType":"ImagingManifest"}]}',
+])
+def test_any_line_that_may_look_a_study_up_keeps_the_study_index(tmp_path: Path, line: str):
+    from harness.validation import sources
+    f = _study_only_export(tmp_path)
+    f.write_text(f.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    assert sources._may_look_up_studies(f)

@@ -74,6 +74,18 @@ def table(version: str) -> dict[str, dict]:
     return base
 
 
+#: the kinds of resource whose checks look studies up (a selection's study, a manifest's studies);
+#: the other kinds resolve Endpoints only
+STUDY_RESOLVING_KINDS = ("selection", "manifest")
+
+
+@lru_cache(maxsize=1)
+def types_resolving_studies() -> frozenset[str]:
+    """Resource types that, in some version, have checks that look an ImagingStudy up."""
+    return frozenset(rtype for version in _tables()["versions"] for rtype, spec in table(version).items()
+                     if isinstance(spec, dict) and spec.get("kind") in STUDY_RESOLVING_KINDS)
+
+
 @lru_cache(maxsize=1)
 def geometry() -> dict[str, dict]:
     """Graphic type -> its definition (shared: read it, do not change it)."""

@@ -23,7 +23,7 @@ duplicates) is the stdlib one. The proof, per document, in ``_fast_value``:
   wrote a colon as the escape ``\\u003a``, which sends the document to the stdlib. A dropped
   duplicate drops at least its own ``:``, so equal counts mean no object had a repeated key;
 * canonical input: when the text is byte for byte orjson's own serialization of the tree (compact
-  NDJSON exports often are), every check above holds at once: the same text gives the same strings
+  NDJSON exports often are), but for a line end after it, every check above holds at once: the same text gives the same strings
   and numbers (an integer orjson turned into a float would print differently), and no member was
   dropped (the serialization would be shorter). Only the stack depth is checked, against the bound
   of what orjson serializes;
@@ -200,7 +200,8 @@ def _fast_value(raw: bytes) -> object:
         dump = orjson.dumps(value)
     except orjson.JSONEncodeError:  # nested deeper than orjson serializes
         return _NO_VALUE
-    if dump == raw and not _frames_beyond(sys.getrecursionlimit() - _MARGIN - _DEPTH_BOUND):
+    if ((dump == raw or (raw[-1:] == b"\n" and dump == raw.rstrip(b"\r\n")))  # an NDJSON line's end
+            and not _frames_beyond(sys.getrecursionlimit() - _MARGIN - _DEPTH_BOUND)):
         return value  # canonical input (module docstring): nothing below can fail
     marks = raw.translate(None, _NOT_MARKS)  # every : { [ and backslash, in order
     colons = marks.count(b":")

@@ -4,10 +4,12 @@ streamed line by line. Every problem reading a source becomes a Result, never an
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
 from harness.imaging.context import Chain, Index, Resolver
+from harness.imaging.rules import types_resolving_studies
 from harness.imaging.spill import SpillIndex
 from harness.validation.issues import ERROR, Issue, Result
 from harness.validation.jsonparse import ParseError, parse_bytes
@@ -105,23 +107,74 @@ def load_context(paths: list[str]) -> tuple[Index, list[str]]:
     return index, problems
 
 
+_RESOURCE_TYPE = b'"resourceType"'
+_TYPE_VALUE = re.compile(rb'\s*:\s*"([^"\\]*)"')  # after the key: the type, when written without escapes
+
+
+def _line_types(line: bytes) -> set[bytes]:
+    """The resourceType values written in the line, at any depth (each occurrence of the key found
+    by a substring search, which is much faster than a regex over the whole line)."""
+    found = set()
+    at = line.find(_RESOURCE_TYPE)
+    while at != -1:
+        m = _TYPE_VALUE.match(line, at + len(_RESOURCE_TYPE))
+        if m is not None:
+            found.add(m.group(1))
+        at = line.find(_RESOURCE_TYPE, at + len(_RESOURCE_TYPE))
+    return found
+
+
+def _disguised(line: bytes) -> bool:
+    """Whether the line has a JSON escape that can spell a letter or '/' (a resourceType or a
+    reference written escaped): such a line is parsed, never judged by its bytes alone."""
+    at = line.find(b"\\")  # one byte: a memchr-speed search; most lines have a few (\" in a narrative)
+    while at != -1:
+        if line[at + 1:at + 2] in (b"u", b"/"):
+            return True
+        at = line.find(b"\\", at + 2)
+    return False
+
+
 _CONTEXT_TYPES = ("ImagingStudy", "Endpoint")  # what the imaging rules look up in an export
-_CONTEXT_LINE = re.compile(rb'"resourceType"\s*:\s*"(?:' + "|".join(_CONTEXT_TYPES).encode() + rb')"')
 
 
-def _validate_ndjson_values(path: Path, context_only: bool = False) -> Iterator[dict]:
-    """The resources of an NDJSON file. context_only: just ImagingStudy and Endpoint lines (found
-    by a byte pattern before parsing), for the PackedIndex of a large export."""
+@lru_cache(maxsize=1)
+def _study_readers() -> frozenset[bytes]:
+    """Types whose checks look studies up, and Bundle (which may hold one)."""
+    return frozenset(t.encode() for t in types_resolving_studies() | {"Bundle"})
+
+
+def _may_look_up_studies(path: Path) -> bool:
+    """Whether a line of the NDJSON file may make the rules look an ImagingStudy up: a selection, a
+    manifest or a Bundle, a literal reference ImagingStudy/id (a series endpoint may name one), or
+    an escape that could spell either. Decided on the bytes; True errs on the side of indexing."""
+    readers = _study_readers()
     try:
         with path.open("rb") as f:
             for line in f:
-                if context_only and not _CONTEXT_LINE.search(line):
+                if not readers.isdisjoint(_line_types(line)) or b"ImagingStudy/" in line or _disguised(line):
+                    return True
+    except OSError:
+        return True  # reported when the file is validated
+    return False
+
+
+def _validate_ndjson_values(path: Path, context_only: bool = False, studies: bool = True) -> Iterator[dict]:
+    """The resources of an NDJSON file. context_only: just ImagingStudy and Endpoint lines (found
+    by a byte pattern before parsing), for the PackedIndex of a large export; studies=False: just
+    the Endpoint lines."""
+    wanted = _CONTEXT_TYPES if studies else ("Endpoint",)
+    wanted_bytes = frozenset(t.encode() for t in wanted)
+    try:
+        with path.open("rb") as f:
+            for line in f:
+                if context_only and wanted_bytes.isdisjoint(_line_types(line)) and not _disguised(line):
                     continue
                 parsed = parse_bytes(line) if line.strip() else None
                 if parsed is not None and parsed.error is None and isinstance(parsed.value, dict):
                     if not context_only:
                         yield parsed.value
-                    elif parsed.value.get("resourceType") in _CONTEXT_TYPES:
+                    elif parsed.value.get("resourceType") in wanted:
                         yield parsed.value  # the PackedIndex keeps only what the rules read
     except OSError:
         return
@@ -140,10 +193,14 @@ def validate_paths(paths: list[str], version: str | None = None, context: Resolv
         if not isinstance(p, Result):
             local.add(p.value)
     exports = SpillIndex(f"the NDJSON files validated ({', '.join(paths)})")
-    for name, path, err in files:  # NDJSON (bulk exports): index the studies and endpoints only
-        if err is None and path is not None and path.suffix.lower() in NDJSON_SUFFIXES:
-            for r in _validate_ndjson_values(path, context_only=True):
-                exports.add(r)
+    exports_given = [path for name, path, err in files
+                     if err is None and path is not None and path.suffix.lower() in NDJSON_SUFFIXES]
+    # NDJSON (bulk exports): index the studies and endpoints only, and the studies only when something
+    # given may look one up (a study-only export spares parsing every line twice); any JSON file may
+    studies = bool(parsed) or any(map(_may_look_up_studies, exports_given))
+    for path in exports_given:
+        for r in _validate_ndjson_values(path, context_only=True, studies=studies):
+            exports.add(r)
     exports.flush()
     folders: dict[Path, Index] = {}  # a file's own folder is asked first: files kept together belong together
     for name, path, err in files:
@@ -156,7 +213,7 @@ def validate_paths(paths: list[str], version: str | None = None, context: Resolv
                 yield _error(name, "input.unreadable", err or "unreadable", version)
                 continue
             resolver = Chain(*([folders[path.parent]] if path.parent in folders else []), local,
-                             *([exports] if len(exports) else []), *([context] if context is not None else []))
+                             *([exports] if exports_given else []), *([context] if context is not None else []))
             yield from validate_file(name, path, version, resolver, parsed.get(name), workers)
     finally:
         exports.close()
