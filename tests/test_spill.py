@@ -122,3 +122,53 @@ def test_any_line_that_may_look_a_study_up_keeps_the_study_index(tmp_path: Path,
     f = _study_only_export(tmp_path)
     f.write_text(f.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
     assert sources._may_look_up_studies(f)
+
+
+class _Recording:
+    """A resolver that knows nothing and writes down every question."""
+    name = "the recording resolver"
+
+    def __init__(self):
+        self.by_uid: list[str] = []
+        self.refs: list[str] = []
+
+    def resolve(self, reference, base=None):
+        self.refs.append(reference)
+        return None
+
+    def studies_with_uid(self, uid):
+        self.by_uid.append(uid)
+        return []
+
+
+def test_studies_and_endpoints_never_look_a_study_up():
+    """Why a study-only export may skip the study index (sources._may_look_up_studies): the checks
+    of a study or an endpoint never ask for a study by UID, and the references they resolve are
+    written in the resource itself (so a literal ImagingStudy/ one is seen by the byte scan)."""
+    import sys
+
+    from harness import imaging
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from corpus import r4_studies, r5_imaging
+    cases = [(v, "r4") for v in r4_studies(60, 5)] + [(v, "r5") for v in r5_imaging(60, 5)]
+    for path in sorted(ROOT.glob("fixtures/**/*.json")):
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue  # the unparseable fixtures
+        if isinstance(value, dict) and value.get("resourceType") in ("ImagingStudy", "Endpoint"):
+            cases += [(value, "r4" if "/r4" in str(path) else "r5")]
+    study = json.loads((ROOT / STUDY).read_text(encoding="utf-8"))
+    study["series"][0]["endpoint"] = [{"reference": "ImagingStudy/other"}, {"reference": "Endpoint/x"}]
+    cases.append((study, "r5"))
+    asked = 0
+    for value, version in cases:
+        if value.get("resourceType") not in ("ImagingStudy", "Endpoint"):
+            continue
+        rec = _Recording()
+        imaging.run(value, version, rec)
+        assert rec.by_uid == [], value.get("id")
+        written = json.dumps(value)
+        assert all(json.dumps(r)[1:-1] in written for r in rec.refs), (value.get("id"), rec.refs)
+        asked += len(rec.refs)
+    assert asked > 0  # the endpoints were looked up, so the test sees the lookups it guards

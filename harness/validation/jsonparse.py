@@ -22,11 +22,11 @@ duplicates) is the stdlib one. The proof, per document, in ``_fast_value``:
   ``:`` never escaped) has members-after-deduplication + the same string colons, unless a string
   wrote a colon as the escape ``\\u003a``, which sends the document to the stdlib. A dropped
   duplicate drops at least its own ``:``, so equal counts mean no object had a repeated key;
-* canonical input: when the text is byte for byte orjson's own serialization of the tree (compact
-  NDJSON exports often are), but for a line end after it, every check above holds at once: the same text gives the same strings
-  and numbers (an integer orjson turned into a float would print differently), and no member was
-  dropped (the serialization would be shorter). Only the stack depth is checked, against the bound
-  of what orjson serializes;
+* canonical input: when the text is byte for byte orjson's own serialization of the tree, but for
+  a line end after it (compact NDJSON exports often are), every check above holds at once: the same
+  text gives the same strings and numbers (an integer orjson turned into a float would print
+  differently), and no member was dropped (the serialization would be shorter). Only the stack
+  depth is checked, against the bound of what orjson serializes;
 * same failure depth: the stdlib parser recurses once per nesting level and raises RecursionError
   near the interpreter's recursion limit (which depends on the caller's stack), so the fast path is
   taken only when the nesting (bounded by the number of ``{`` and ``[``, and by the deepest value

@@ -160,9 +160,9 @@ def _may_look_up_studies(path: Path) -> bool:
 
 
 def _validate_ndjson_values(path: Path, context_only: bool = False, studies: bool = True) -> Iterator[dict]:
-    """The resources of an NDJSON file. context_only: just ImagingStudy and Endpoint lines (found
-    by a byte pattern before parsing), for the PackedIndex of a large export; studies=False: just
-    the Endpoint lines."""
+    """The resources of an NDJSON file. context_only: just ImagingStudy and Endpoint lines (told by
+    their bytes before parsing), for the PackedIndex of a large export; studies=False: just the
+    Endpoint lines."""
     wanted = _CONTEXT_TYPES if studies else ("Endpoint",)
     wanted_bytes = frozenset(t.encode() for t in wanted)
     try:
