@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -27,21 +24,6 @@ class Fmt(str, Enum):
     outcome = "outcome"
 
 
-@contextmanager
-def _atomic_writer(path: Path):
-    """A text file that appears under its name only when complete (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @app.command()
 def validate(
     paths: List[str] = typer.Argument(..., help="JSON resources, Bundles, NDJSON files or directories."),
@@ -60,6 +42,7 @@ def validate(
     All files given in one call form one resolution context for the imaging rules (a selection in
     one file is checked against the study in another)."""
     from harness import definitions
+    from harness.reports.atomic import atomic_file
     from harness.reports.validation import stream
     from harness.validation.sources import validate_paths
 
@@ -85,7 +68,7 @@ def validate(
         tally = stream(fmt.value, results, sys.stdout, colour=colour)
     else:
         try:
-            with _atomic_writer(output) as out:
+            with atomic_file(output) as out:
                 tally = stream(fmt.value, results, out)
         except OSError as e:
             typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)

@@ -238,6 +238,9 @@ def test_output_file_is_written_and_stdout_gets_the_summary(tmp_path: Path):
     assert "fixtures/valid/r5/patient-erika.json: Patient/pat-4711 [r5] valid" in text
     assert text.rstrip().endswith("1 resources, 1 valid, 0 invalid; 0 errors, 0 warnings")
     assert "\033[" not in text
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() creates it, readable by others
     out_json = tmp_path / "report.json"
     p = run("fixtures/valid/r5/patient-erika.json", "--fhir-version", "r5", "--format", "json", "-o", str(out_json))
     assert p.returncode == 0

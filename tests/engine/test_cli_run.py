@@ -31,8 +31,12 @@ def test_pass_exit_0_with_env_token(tmp_path):
     p = cli("run", "--suite", "crud", "--reports-dir", str(tmp_path), env={"FHIR_TOKEN": SECRET})
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr and SECRET not in p.stderr + p.stdout
+    umask = os.umask(0o022)
+    os.umask(umask)
     for f in ("junit.xml", "results.json", "testreport.json", "report.html"):
         assert SECRET not in (tmp_path / f).read_text()
+        # as open() would create them: a CI job running the harness as another user can publish them
+        assert (tmp_path / f).stat().st_mode & 0o777 == 0o666 & ~umask
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["summary"]["failed"] == 0 and data["summary"]["passed"] >= 5
 
