@@ -11,7 +11,14 @@ from typing import IO, Iterator
 
 
 def _umask() -> int:
-    mask = os.umask(0o022)  # read at import (single-threaded): os.umask can only be read by setting it
+    try:  # Linux says it without changing it
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere it can only be read by setting it (once, at import)
     os.umask(mask)
     return mask
 
