@@ -223,6 +223,7 @@ def test_ndjson_in_parallel_gives_the_same_results_in_order(tmp_path: Path, monk
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.setattr(ndjson, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(ndjson, "CHUNK_LINES", 7)
+    monkeypatch.setattr(ndjson, "WARM_LINES", 3)  # the rest of the first chunk goes to the workers
     serial = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=1)]
     parallel = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=2)]
     assert serial == parallel and len(serial) == len(lines)

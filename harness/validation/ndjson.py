@@ -1,8 +1,9 @@
 """NDJSON validation: streamed line by line, in bounded memory, on every core.
 
 Lines are read in chunks; with more than one worker, at most ``2 × workers`` chunks are in flight
-in a process pool (forked after the resolution index is built and the first chunk validated here, so
-workers share the index and start with everything compiled), and results come back in input order. A small file, or one worker, is validated in this process.
+in a process pool (forked after the resolution index is built and the first lines validated here, so
+workers share the index and start with everything compiled), and results come back in input order.
+A small file, or one worker, is validated in this process.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from harness.validation.issues import Result
 from harness.validation.jsonparse import ParseError, parse_bytes
 
 CHUNK_LINES = 500
+WARM_LINES = 50  # validated before the pool forks, so that the workers inherit what they compiled
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # below this, starting processes costs more than it saves
 _WORKER: dict = {}  # resolver and version for forked workers (set before the pool forks)
 
@@ -77,10 +79,14 @@ def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolv
                 yield from _lines(name, start, lines, version, resolver)
             return
         chunks = _chunks(f)
-        # the first chunk here: it compiles what validation needs (definitions, generated checkers,
-        # value sets) in this process, so the forked workers start warm instead of each compiling
+        # the first lines here: they compile what validation needs (definitions, generated checkers,
+        # value sets) in this process, so the forked workers start warm instead of each compiling;
+        # the rest of the first chunk goes to the workers (a whole chunk here kept a file of a few
+        # chunks on one core)
         for start, lines in itertools.islice(chunks, 1):
-            yield from _lines(name, start, lines, version, resolver)
+            yield from _lines(name, start, lines[:WARM_LINES], version, resolver)
+            if len(lines) > WARM_LINES:
+                chunks = itertools.chain([(start + WARM_LINES, lines[WARM_LINES:])], chunks)
         _WORKER.update(version=version, resolver=resolver)
         ctx = multiprocessing.get_context("fork")
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write)
