@@ -83,10 +83,12 @@ def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolv
         # value sets) in this process, so the forked workers start warm instead of each compiling;
         # the rest of the first chunk goes to the workers (a whole chunk here kept a file of a few
         # chunks on one core)
-        for start, lines in itertools.islice(chunks, 1):
+        first = next(chunks, None)
+        if first is not None:
+            start, lines = first
             yield from _lines(name, start, lines[:WARM_LINES], version, resolver)
-            if len(lines) > WARM_LINES:
-                chunks = itertools.chain([(start + WARM_LINES, lines[WARM_LINES:])], chunks)
+            rest = [(start + WARM_LINES, lines[WARM_LINES:])] if len(lines) > WARM_LINES else []
+            chunks = itertools.chain(rest, chunks)
         _WORKER.update(version=version, resolver=resolver)
         ctx = multiprocessing.get_context("fork")
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write)
