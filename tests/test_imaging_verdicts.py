@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from harness.imaging import paths, rules  # importing the package registers every check
+from harness.imaging import geometry, paths, rules, uids  # importing the package registers every check
 from harness.imaging.context import Index, NoResolver
 from harness.imaging.uids import UID_MAX, all_valid, encoded, uid_problem, uids_to_check
 
@@ -214,11 +215,18 @@ UID_TEXT = st.lists(st.sampled_from(["0", "1", "2", "9", ".", ".", "00", "10", "
 ITEMS = st.lists(UID_TEXT | st.sampled_from([None, 5, "1.2.3", "2.25." + "9" * 39, "1" * 65]), max_size=6)
 
 
+class _Str(str):
+    """A str subclass (no parser makes one; all_valid still judges it as a str)."""
+
+
 @settings(max_examples=1000, deadline=None)
-@given(ITEMS)
-def test_all_valid_agrees_with_uid_problem(uids):
-    one_by_one = all(isinstance(u, str) and len(u) <= UID_MAX and uid_problem(u) is None for u in uids)
-    assert all_valid(uids) == one_by_one
+@given(ITEMS, st.booleans())
+def test_all_valid_agrees_with_uid_problem(items, subclass):
+    """Both ways of all_valid (the compiled build's character scan, the source's joined pass)."""
+    if subclass:
+        items = [_Str(u) if isinstance(u, str) else u for u in items]
+    one_by_one = all(isinstance(u, str) and len(u) <= UID_MAX and uid_problem(u) is None for u in items)
+    assert all_valid(items) == uids._all_valid_scan(items) == uids._all_valid_joined(items) == one_by_one
 
 
 CODINGS = st.fixed_dictionaries({}, optional={"code": UID_TEXT | st.sampled_from(["urn:oid:1.2", "urn:oid:01", 7]),
@@ -243,3 +251,61 @@ def test_memo_answers_odd_paths_as_the_walk_does():
         for _ in range(2):
             assert s.values(path) == paths.values(tree, path) == [v for _, v in reference_walk(tree, path, "R")]
             assert s.walk(path) == paths.walk(tree, path, "R") == reference_walk(tree, path, "R")
+
+
+# --- regions ---------------------------------------------------------------------------------------
+
+GRAPHIC = ["point", "multipoint", "polyline", "interpolated", "circle", "ellipse", "ellipsoid", "polygon",
+           "POLYGON", "unknown"]
+
+
+def _region_mutations(region: dict, coords_key: str, type_key: str) -> Iterator[dict]:
+    coords = region.get(coords_key)
+    for code in GRAPHIC:
+        yield {**region, type_key: code}
+    if isinstance(coords, list) and coords:
+        yield {**region, coords_key: coords[:-1]}
+        yield {**region, coords_key: coords + coords[:1]}
+        yield {**region, coords_key: coords + coords[:3]}
+        yield {**region, coords_key: coords[:3] * 4}
+        for i in range(len(coords)):
+            for odd in (-1, -0.5, -0.0, True, "1", None, 10 ** 30, float("inf")):
+                yield {**region, coords_key: coords[:i] + [odd] + coords[i + 1:]}
+        yield {**region, coords_key: coords[-3:] + coords[3:-3] + coords[:3]}  # first and last swapped
+    yield {k: v for k, v in region.items() if k != coords_key}
+
+
+def test_regions_verdict_holds_on_every_kind_of_broken_region():
+    """Each region of each selection of the fixtures and the corpus, broken in every way the check
+    looks at (graphic type, point count, closure, sign, non-numbers, missing frame of reference)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from corpus import r5_imaging
+    sels = [r for r in BASES + r5_imaging(30) if r.get("resourceType") == "ImagingSelection"]
+    taken = refused = 0
+    for sel in sels:
+        for version in VERSIONS:
+            spec = rules.table(version).get("ImagingSelection")
+            for region_spec in (spec or {}).get("regions", ()):
+                parent, _, leaf = region_spec["path"].rpartition(".")
+                holders = paths.values(sel, parent) if parent else [sel]
+                for h, holder in enumerate(holders):
+                    regions = holder.get(leaf) if isinstance(holder, dict) else None
+                    for i, region in enumerate(regions if isinstance(regions, list) else ()):
+                        if not isinstance(region, dict):
+                            continue
+                        for mutated_region in _region_mutations(region, region_spec["coords"], region_spec["type"]):
+                            for without_for in (False, True):
+                                mutated = copy.deepcopy(sel)
+                                target = paths.values(mutated, parent)[h] if parent else mutated
+                                target[leaf][i] = mutated_region
+                                if without_for:
+                                    mutated.pop("frameOfReferenceUid", None)
+                                s = _subject(mutated, version, NoResolver())
+                                fine = geometry._regions_fine(s)
+                                reported = list(geometry.regions(_subject(mutated, version, NoResolver())))
+                                if fine:
+                                    taken += 1
+                                    assert reported == [], (version, mutated_region)
+                                else:
+                                    refused += 1
+    assert taken > 100 and refused > 100, (taken, refused)

@@ -44,7 +44,63 @@ def _coplanar(points: list[tuple[float, ...]]) -> bool:
     return all(abs(sum(a * b for a, b in zip(v, normal))) / length <= 1e-6 * span + 1e-6 for v in vecs)
 
 
-@check("selection")
+def _regions_fine(s: Subject) -> bool:
+    """regions reports nothing: every region with a known dimension, a code and an array of
+    coordinates has numbers only (exactly int or float: anything else goes to the check), whole
+    pairs / triplets, a frame of reference when 3D, none below 0 where that is required, and
+    (a bound code) the point count, dimension, closure and flatness of its graphic type.
+
+    Written as plain loops: geometry.pxd gives the compiled build C types for them."""
+    shapes = geometry()
+    has_for = s.resource.get(s.spec["selection"]["frameOfReferenceUid"]) is not None
+    for spec in s.spec.get("regions", ()):
+        bound_at, type_key, coords_key = f"{s.rtype}.{spec['path']}.{spec['type']}", spec["type"], spec["coords"]
+        non_negative = bool(spec.get("nonNegative"))
+        for region in s.values(spec["path"]):
+            if type(region) is not dict:
+                if isinstance(region, dict):
+                    return False  # a dict subclass (no parser makes one): the check decides
+                continue
+            r = region
+            dims, code, coords = _dims(r, spec), r.get(type_key), r.get(coords_key)
+            if dims is None or type(code) is not str or type(coords) is not list:
+                if dims is None or not isinstance(code, str) or not isinstance(coords, list):
+                    continue  # the check skips it too
+                return False
+            if dims == 3 and not has_for:
+                return False
+            c = coords
+            negative = False
+            for x in c:
+                if type(x) is float:
+                    f = x
+                    if f < 0.0:
+                        negative = True
+                elif type(x) is int:
+                    if x < 0:
+                        negative = True
+                else:
+                    return False  # a bool, a string, ...: the check decides
+            n = len(c)
+            if n % dims or (negative and non_negative):
+                return False
+            shape = shapes.get(code.lower()) if in_binding(s.version, bound_at, code) else None
+            if shape is not None:
+                if "dims" in shape and dims not in shape["dims"]:
+                    return False
+                points, hi = n // dims, shape.get("max")
+                if points < shape["min"] or (hi is not None and points > hi):
+                    return False
+                if shape.get("closed"):
+                    for i in range(dims):
+                        if c[i] != c[n - dims + i]:
+                            return False
+                if shape.get("coplanar") and dims == 3 and not _coplanar(list(zip(*[iter(c)] * 3))):
+                    return False
+    return True
+
+
+@check("selection", fine=_regions_fine)
 def regions(s: Subject) -> Iterator[Issue]:
     shapes = geometry()
     has_for = s.resource.get(s.spec["selection"]["frameOfReferenceUid"]) is not None
