@@ -51,23 +51,25 @@ def _regions_fine(s: Subject) -> bool:
     (a bound code) the point count, dimension, closure and flatness of its graphic type.
 
     Written as plain loops: geometry.pxd gives the compiled build C types for them."""
-    shapes = geometry()
     has_for = s.resource.get(s.spec["selection"]["frameOfReferenceUid"]) is not None
+    version = s.version
     for spec in s.spec.get("regions", ()):
         bound_at, type_key, coords_key = f"{s.rtype}.{spec['path']}.{spec['type']}", spec["type"], spec["coords"]
-        non_negative = bool(spec.get("nonNegative"))
+        non_negative, fixed_dims = bool(spec.get("nonNegative")), spec.get("dims")
         for region in s.values(spec["path"]):
             if type(region) is not dict:
                 if isinstance(region, dict):
                     return False  # a dict subclass (no parser makes one): the check decides
                 continue
             r = region
-            dims, code, coords = _dims(r, spec), r.get(type_key), r.get(coords_key)
+            code, coords = r.get(type_key), r.get(coords_key)
+            dims = fixed_dims if fixed_dims is not None else _dims(r, spec)
             if dims is None or type(code) is not str or type(coords) is not list:
                 if dims is None or not isinstance(code, str) or not isinstance(coords, list):
                     continue  # the check skips it too
                 return False
-            if dims == 3 and not has_for:
+            d = dims
+            if d == 3 and not has_for:
                 return False
             c = coords
             negative = False
@@ -82,22 +84,40 @@ def _regions_fine(s: Subject) -> bool:
                 else:
                     return False  # a bool, a string, ...: the check decides
             n = len(c)
-            if n % dims or (negative and non_negative):
+            if n % d or (negative and non_negative):
                 return False
-            shape = shapes.get(code.lower()) if in_binding(s.version, bound_at, code) else None
-            if shape is not None:
-                if "dims" in shape and dims not in shape["dims"]:
+            rule = _shape_rule(version, bound_at, code)
+            if rule is not None:
+                shape_dims, lo, hi, closed, coplanar = rule
+                points = n // d
+                if (shape_dims is not None and d not in shape_dims) or points < lo or (hi is not None and points > hi):
                     return False
-                points, hi = n // dims, shape.get("max")
-                if points < shape["min"] or (hi is not None and points > hi):
-                    return False
-                if shape.get("closed"):
-                    for i in range(dims):
-                        if c[i] != c[n - dims + i]:
+                if closed:
+                    for i in range(d):
+                        if c[i] != c[n - d + i]:
                             return False
-                if shape.get("coplanar") and dims == 3 and not _coplanar(list(zip(*[iter(c)] * 3))):
+                if coplanar and d == 3 and not _coplanar(list(zip(*[iter(c)] * 3))):
                     return False
     return True
+
+
+_SHAPE_RULES: dict[tuple[str, str, str], tuple | None] = {}
+_UNKNOWN = object()
+
+
+def _shape_rule(version: str, bound_at: str, code: str) -> tuple | None:
+    """What _shape tests for a region code, as (dims or None, min, max or None, closed, coplanar);
+    None for a code outside the binding (the binding check reports it) or without a graphic type."""
+    key = (version, bound_at, code)
+    rule = _SHAPE_RULES.get(key, _UNKNOWN)
+    if rule is not _UNKNOWN:
+        return rule
+    shape = geometry().get(code.lower()) if in_binding(version, bound_at, code) else None
+    rule = None if shape is None else (tuple(shape["dims"]) if "dims" in shape else None, shape["min"],
+                                       shape.get("max"), bool(shape.get("closed")), bool(shape.get("coplanar")))
+    if len(_SHAPE_RULES) < 4096:  # a bound: codes come from the data
+        _SHAPE_RULES[key] = rule
+    return rule
 
 
 @check("selection", fine=_regions_fine)
