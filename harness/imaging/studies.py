@@ -21,26 +21,49 @@ def _levels_fine(s: Subject) -> bool:
     """study_levels reports nothing: no Series Instance UID twice, no SOP Instance UID twice, no
     count below what is listed. It reads the values the UID check already derived (s.values), so
     a UID given as an array counts here though the check skips it: that can only add a duplicate,
-    and then the check runs and decides."""
+    and then the check runs and decides.
+
+    Written as plain loops: studies.pxd gives the compiled build C types for them."""
     st = s.spec["study"]
-    series = [v for v in s.values(st["series"]) if isinstance(v, dict)]
-    named = [u for u in s.values(f"{st['series']}.uid") if isinstance(u, str) and u]
-    if len(set(named)) != len(named):
+    series_key, instance_key, count_key = st["series"], st["instance"], st["seriesCount"]
+    inst_path = f"{series_key}.{instance_key}"
+    if not _distinct(s.values(f"{series_key}.uid"), True) or not _distinct(s.values(f"{inst_path}.uid"), False):
         return False
-    inst_path = f"{st['series']}.{st['instance']}"
-    uids = [u for u in s.values(f"{inst_path}.uid") if isinstance(u, str)]
-    if len(set(uids)) != len(uids):
-        return False
-    for ser in series:
-        count = ser.get(st["seriesCount"])
-        if isinstance(count, int) and count < sum(isinstance(v, dict) for v in values(ser, st["instance"])):
+    listed = 0
+    for ser in s.values(series_key):
+        if not isinstance(ser, dict):
+            continue
+        listed += 1
+        count = ser.get(count_key)
+        if isinstance(count, int) and count < _objects(values(ser, instance_key)):
             return False
-    total = sum(isinstance(v, dict) for v in s.values(inst_path))
-    for key, count in ((st["numberOfSeries"], len(series)), (st["numberOfInstances"], total)):
+    for key, least in ((st["numberOfSeries"], listed), (st["numberOfInstances"], _objects(s.values(inst_path)))):
         value = s.resource.get(key)
-        if isinstance(value, int) and value < count:
+        if isinstance(value, int) and value < least:
             return False
     return True
+
+
+def _distinct(found: list, skip_empty: bool) -> bool:
+    """No str among found given twice (an empty one not counted when skip_empty)."""
+    seen = set()
+    for u in found:
+        if isinstance(u, str):
+            if skip_empty and not u:
+                continue
+            if u in seen:
+                return False
+            seen.add(u)
+    return True
+
+
+def _objects(found: list) -> int:
+    """How many of found are objects."""
+    n = 0
+    for v in found:
+        if isinstance(v, dict):
+            n += 1
+    return n
 
 
 @check("study", fine=_levels_fine)

@@ -4,5 +4,5 @@ cimport cython
 @cython.locals(text=str, ch=Py_UCS4, at_start=cython.bint, zero_first=cython.bint)
 cpdef bint _all_valid_scan(object uids)
 
-@cython.locals(out=list, seen=set, d=dict)
+@cython.locals(out=list, seen=set, d=dict, code=str)
 cpdef object uids_to_check(object found, object form)

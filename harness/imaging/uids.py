@@ -101,11 +101,12 @@ def uids_to_check(found: list, form: str) -> list | None:
         d = v
         if "coding" in d:
             return None
-        code = d.get("code")
-        if type(code) is not str:
-            if isinstance(code, str):
+        value = d.get("code")
+        if type(value) is not str:
+            if isinstance(value, str):
                 return None  # a str subclass, likewise
             continue
+        code = value
         if code.startswith(OID_PREFIX):
             if code not in seen:
                 seen.add(code)
