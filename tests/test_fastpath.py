@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from harness.validation import primitives
-from harness.validation.codegen import NATIVE_PATTERNS
+from harness.validation.codegen import NATIVE_PATTERNS, SCANS
 from harness.validation.structure import Walker
 from harness.validation.validator import validator
 from tests.test_native_invariants import _version_of
@@ -165,6 +165,21 @@ _CHARS = st.sampled_from(list("ab19 \t\r\n\x0b\x0c\x00-:.#Tz\u00a0\u2028é٣"))
 def test_native_patterns_equal_the_regex(pattern, text):
     fails = eval(NATIVE_PATTERNS[pattern].format(v="text"))  # the generated code's own expression
     assert fails == (re.compile(pattern, re.ASCII).fullmatch(text) is None)
+
+
+@pytest.mark.parametrize("pattern", sorted(SCANS))
+@settings(max_examples=600, deadline=None)
+@given(text=st.text(_CHARS | st.sampled_from(list("AZaz09-.:/_~")), min_size=0, max_size=70))
+def test_scans_equal_the_regex(pattern, text):
+    """The compiled build's character scans, whichever way this install runs them."""
+    assert SCANS[pattern](text) == (re.compile(pattern, re.ASCII).fullmatch(text) is None)
+
+
+def test_scans_take_the_lengths_at_the_edges():
+    for pattern, fails in SCANS.items():
+        rx = re.compile(pattern, re.ASCII)
+        for text in ("", "a" * 63, "a" * 64, "a" * 65, "1." * 32, "-" * 64 + "x"):
+            assert fails(text) == (rx.fullmatch(text) is None), (pattern, text)
 
 
 def _calendar_date_reference(value: str):

@@ -28,6 +28,31 @@ NATIVE_PATTERNS: dict[str, str] = {
 }
 
 
+try:  # True in the compiled build only (setup.py): Cython answers it when compiling
+    import cython
+    _COMPILED = cython.compiled
+except ImportError:  # pragma: no cover - the source without Cython installed
+    _COMPILED = False
+
+
+def id_fails(v: str) -> bool:
+    """re.fullmatch(r"[A-Za-z0-9\-\.]{1,64}", v, re.ASCII) is None for a str v, a character at a
+    time (codegen.pxd makes it a C loop)."""
+    if not v or len(v) > 64:
+        return True
+    for ch in v:
+        if not ("a" <= ch <= "z" or "A" <= ch <= "Z" or "0" <= ch <= "9" or ch == "-" or ch == "."):
+            return True
+    return False
+
+
+#: regexes with a function that is True exactly where the regex fails (tests/test_fastpath.py
+#: proves each on generated strings). The compiled build calls it in place of the regex and of the
+#: memory of matched values, as it is faster than both for the values that do not repeat (an id,
+#: a UID); from source the regex is faster, so it stays.
+SCANS: dict[str, Callable[[str], bool]] = {r"[A-Za-z0-9\-\.]{1,64}": id_fails}
+_SCANS_USED = SCANS if _COMPILED else {}
+
 #: per primitive type, strings its regex has matched (bounded; the spec is kept so its id is not reused)
 _SEEN: dict[int, tuple] = {}
 SEEN_MAX = 4096
@@ -74,8 +99,11 @@ def _value_lines(spec, em: Emitter) -> list[str]:
     if spec.json == "string":
         lines = ["if v.__class__ is not str:", "    raise SLOW"]
         native = NATIVE_PATTERNS.get(spec.regex.pattern) if spec.regex is not None else None
+        scan = _SCANS_USED.get(spec.regex.pattern) if spec.regex is not None else None
         if native is not None:
             lines += [f"if not v or len(v) > {MAX_STRING} or {native.format(v='v')}:", "    raise SLOW"]
+        elif scan is not None:
+            lines += [f"if not v or len(v) > {MAX_STRING} or {em.bind(scan, 'SCAN')}(v):", "    raise SLOW"]
         elif spec.regex is not None:
             # values that matched before (systems, codes, units repeat across an export) skip the
             # regex and the length test (a remembered value passed both)
