@@ -6,3 +6,6 @@ cpdef list step(object nodes, object head)
 
 @cython.locals(found=list, d=dict, i=Py_ssize_t)
 cpdef list step_with_locations(object level, object head)
+
+@cython.locals(split=tuple)
+cpdef list memo_values(dict memo, object node, object path)

@@ -91,6 +91,25 @@ def step_with_locations(level: list[tuple[str, Any]], head: str) -> list[tuple[s
     return found
 
 
+_SPLITS: dict[str, tuple[str, str]] = {}
+
+
+def memo_values(memo: dict, node: Any, path: str) -> list[Any]:
+    """values(node, path), each path answered once into memo (path -> answer) from its parent
+    path's answer (a path without a dot: values itself). The answers are shared: not to be changed."""
+    hit = memo.get(path)
+    if hit is None:
+        split = _SPLITS.get(path)
+        if split is None:
+            parent, _, last = path.rpartition(".")
+            split = (parent, last)
+            if len(_SPLITS) < 4096:  # a bound, as for _STEPS
+                _SPLITS[path] = split
+        parent, last = split
+        hit = memo[path] = step(memo_values(memo, node, parent), last) if parent else values(node, path)
+    return hit
+
+
 def values(node: Any, path: str) -> list[Any]:
     """The values walk finds, in the same order, without their locations: for checks that first
     look whether anything is wrong and build locations only when something is."""

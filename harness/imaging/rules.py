@@ -22,8 +22,8 @@ from harness.validation.issues import Issue
 
 Check = Callable[["Subject"], Iterable[Issue]]
 Verdict = Callable[["Subject"], bool]
-_CHECKS: dict[str, list[Check]] = {}
-_PLANS: dict[str, tuple[Check, ...]] = {}  # kind -> the checks run() calls, in order
+_CHECKS: dict[str, list[tuple[Verdict | None, Check]]] = {}
+_PLANS: dict[str, tuple[tuple[Verdict | None, Check], ...]] = {}  # kind -> what run() calls, in order
 GUARDED: list[tuple[Check, Verdict, tuple[str, ...]]] = []  # (check, its fine verdict, kinds), for the tests
 
 
@@ -35,9 +35,8 @@ def check(*kinds: str, fine: Verdict | None = None) -> Callable[[Check], Check]:
     the verdict is False the check runs as written, so every issue still comes from the check.
     tests/test_imaging_verdicts.py holds each verdict to that on every fixture and many mutations."""
     def register(fn: Check) -> Check:
-        runs = fn if fine is None else _guarded(fn, fine)
         for k in kinds:
-            _CHECKS.setdefault(k, []).append(runs)
+            _CHECKS.setdefault(k, []).append((fine, fn))
         if fine is not None:
             GUARDED.append((fn, fine, kinds))
         _PLANS.clear()
@@ -45,14 +44,8 @@ def check(*kinds: str, fine: Verdict | None = None) -> Callable[[Check], Check]:
     return register
 
 
-def _guarded(fn: Check, fine: Verdict) -> Check:
-    def guarded(s: "Subject") -> Iterable[Issue]:
-        return () if fine(s) else fn(s)
-    guarded.__name__, guarded.__doc__ = fn.__name__, fn.__doc__
-    return guarded
-
-
-def _plan(kind: str) -> tuple[Check, ...]:
+def _plan(kind: str) -> tuple[tuple[Verdict | None, Check], ...]:
+    """(fine verdict or None, check) for each check of this kind of resource, in order."""
     plan = _PLANS.get(kind)
     if plan is None:
         plan = _PLANS[kind] = tuple(_CHECKS.get("any", []) + _CHECKS.get(kind, []))
@@ -138,12 +131,7 @@ class Subject:
 
     def values(self, path: str) -> list:
         """paths.values(self.resource, path), answered once per path like walk."""
-        hit = self._values.get(path)
-        if hit is None:
-            parent, _, last = path.rpartition(".")
-            hit = self._values[path] = (paths.step(self.values(parent), last) if parent
-                                        else paths.values(self.resource, path))
-        return hit
+        return paths.memo_values(self._values, self.resource, path)
 
     def issue(self, rule: str, location: str, message: str, requirement: str | None = None,
               severity: str | None = None) -> Issue:
@@ -206,8 +194,9 @@ def run(resource: dict, version: str, resolver: Resolver | None = None,
         return []
     subject = Subject(resource, rtype, version, spec, resolver or _NO_RESOLVER, full_url)
     out: list[Issue] = []
-    for fn in _plan(spec["kind"]):
-        out.extend(fn(subject))
+    for fine, fn in _plan(spec["kind"]):
+        if fine is None or not fine(subject):
+            out.extend(fn(subject))
     return out
 
 
