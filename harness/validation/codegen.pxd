@@ -3,3 +3,6 @@ cimport cython
 
 @cython.locals(ch=Py_UCS4)
 cpdef bint id_fails(str v)
+
+@cython.locals(f=cython.double)
+cpdef bint decimals_fail(list values)
