@@ -33,28 +33,59 @@ def uid_syntax(s: Subject) -> Iterator[Issue]:
 
 
 def _identifier_paths(s: Subject) -> list[str]:
-    paths = list(s.spec.get("identifiers", ()))
+    """The paths of the Identifiers dicom_identifiers reads, once per spec (the list is shared)."""
+    entry = _IDENTIFIER_PATHS.get(id(s.spec))
+    if entry is None or entry[0] is not s.spec:
+        entry = _IDENTIFIER_PATHS[id(s.spec)] = (s.spec, _paths_of(s.spec))  # the spec is kept: its id stays its own
+    return entry[1]
+
+
+_IDENTIFIER_PATHS: dict[int, tuple[dict, list[str]]] = {}
+
+
+def _paths_of(spec: dict) -> list[str]:
+    paths = list(spec.get("identifiers", ()))
     for key in ("derivedFrom",):
-        if key in s.spec.get("selection", {}):
-            paths.append(s.spec["selection"][key] + ".identifier")
-    if "manifest" in s.spec:
-        m = s.spec["manifest"]
+        if key in spec.get("selection", {}):
+            paths.append(spec["selection"][key] + ".identifier")
+    if "manifest" in spec:
+        m = spec["manifest"]
         paths.append(f"{m['study']}.{m['studyRef']}.identifier")
     return paths
 
 
 def _identifiers_fine(s: Subject) -> bool:
     """dicom_identifiers reports nothing: every urn:dicom:uid Identifier with a string value has
-    urn:oid: and a valid UID, and (a study) its 'identifier' carries one Study Instance UID."""
+    urn:oid: and a valid UID, and (a study) its 'identifier' carries one Study Instance UID.
+
+    Written as plain loops: identifiers.pxd gives the compiled build C types for them."""
     every: list = []
+    study = s.spec["kind"] == "study"
     for path in _identifier_paths(s):
-        values = [i.get("value") for i in s.values(path) if isinstance(i, dict) and i.get("system") == DICOM_UID_SYSTEM]
-        values = [v for v in values if isinstance(v, str)]
-        if not all(v.startswith(OID_PREFIX) for v in values):
-            return False
-        if path == "identifier" and s.spec["kind"] == "study" and len(set(values)) > 1:
-            return False
-        every += [v[len(OID_PREFIX):] for v in values]
+        one = study and path == "identifier"
+        first = None
+        for ident in s.values(path):
+            if type(ident) is not dict:
+                if isinstance(ident, dict):
+                    return False  # a dict subclass (no parser makes one): the check decides
+                continue
+            d = ident
+            if d.get("system") != DICOM_UID_SYSTEM:
+                continue
+            value = d.get("value")
+            if type(value) is not str:
+                if isinstance(value, str):
+                    return False  # a str subclass, likewise
+                continue
+            v = value
+            if not v.startswith(OID_PREFIX):
+                return False
+            if one:
+                if first is None:
+                    first = v
+                elif v != first:
+                    return False  # a second Study Instance UID
+            every.append(v[len(OID_PREFIX):])
     return all_valid(every)
 
 
