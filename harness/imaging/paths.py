@@ -41,7 +41,8 @@ def step(nodes: list[Any], head: str) -> list[Any]:
     """values one step further: values(node, f"{path}.{head}") from values(node, path).
 
     Written as plain loops with the exact-dict case first: paths.pxd gives the compiled build C
-    types for them (and a plain loop is no slower than comprehensions when run from source)."""
+    types for them (from source, a plain loop is faster than comprehensions for a few nodes and
+    about 8% slower for a study's instances)."""
     got: list[Any] = []
     flat = True
     for n in nodes:
