@@ -17,6 +17,7 @@ from http import HTTPStatus
 from harness.server import bundles, capability, search, validate
 from harness.server.faults import Faults
 from harness.server.indexing import catalog
+from harness.server.limits import whole_number
 from harness.server.outcome import FhirError, outcome, validation_outcome
 from harness.server.resolver import StorageResolver
 from harness.server.storage import Storage
@@ -228,15 +229,16 @@ class FhirServer:
                     self._headers(vid, body["meta"]["lastUpdated"]))
 
     def vread(self, req: Req, rtype: str, rid: str, vid_text: str) -> Resp:
-        if not vid_text.isdigit():
-            raise FhirError(404, f"{rtype}/{rid} has no version {vid_text!r}")
-        found = self.store.get_version(rtype, rid, int(vid_text))
+        vid = whole_number(vid_text, "version id")
+        if vid is None:
+            raise FhirError(404, f"{rtype}/{rid} has no version {vid_text[:100]!r}")
+        found = self.store.get_version(rtype, rid, vid)
         if found is None:
             raise FhirError(404, f"{rtype}/{rid} has no version {vid_text}")
         deleted, body = found
         if deleted:
             raise FhirError(410, f"version {vid_text} of {rtype}/{rid} is a deletion")
-        return Resp(200, self.outgoing(body), self._headers(int(vid_text), body["meta"]["lastUpdated"]))
+        return Resp(200, self.outgoing(body), self._headers(vid, body["meta"]["lastUpdated"]))
 
     def update(self, req: Req, rtype: str, rid: str) -> Resp:
         resource = req.json()

@@ -50,7 +50,8 @@ class Validator:
             pending, local_refs = fast.pending, fast.local_refs
         else:
             walker = Walker(self.compiler, duplicates or {}, split_bundles=split_bundles)
-            walker.resource(resource, resource.get("resourceType") or "$", None)
+            rt = resource.get("resourceType")
+            walker.resource(resource, rt if isinstance(rt, str) and rt else "$", None)  # a location is text
             issues, pending, local_refs = walker.issues, walker.pending, walker.local_refs
         issues.extend(self.invariants.run(pending, bundle if bundle is not None else
                                           (resource if resource.get("resourceType") == "Bundle" else None),
