@@ -64,11 +64,18 @@ def whole_number(text: str, what: str) -> int | None:
     return int(text)
 
 
-def check_url(path: str, query: bytes) -> None:
-    """414 for a request target longer than MAX_URL."""
+def check_url(path: bytes, query: bytes) -> None:
+    """414 for a request target longer than MAX_URL; 400 for one that is not UTF-8 (RFC 3986 §2.5:
+    characters outside ASCII are sent as the percent-encoded octets of their UTF-8 form)."""
     if len(path) + len(query) > MAX_URL:
         raise FhirError(414, f"the URL is longer than {MAX_URL} characters; send a long search as "
                              f"POST [type]/_search with a form body", code="too-long")
+    if not query.isascii():
+        try:
+            query.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise FhirError(400, f"the query string is not UTF-8 (byte {e.start}); percent-encode "
+                                 f"the UTF-8 octets of each character (RFC 3986 §2.5)") from None
 
 
 def search_terms(count: int) -> None:
