@@ -192,18 +192,28 @@ class FhirServer:
 
     # ------------------------------------------------------------ interactions
 
+    def _existing(self, req: Req, rtype: str, cond: str) -> Resp | None:
+        """The read of the one resource If-None-Exist matches; None when none; 412 for several."""
+        ids = self.search_ids(req, rtype, urllib.parse.parse_qsl(cond.split("?", 1)[-1]))
+        if len(ids) > 1:
+            raise FhirError(412, f"If-None-Exist matches {len(ids)} resources")
+        return self.read(req, rtype, ids[0]) if ids else None
+
     def create(self, req: Req, rtype: str) -> Resp:
+        """Validation runs outside the storage lock (other requests go on meanwhile); a conditional
+        create searches again under the lock, with the write, so concurrent ones create one resource."""
         resource = req.json()
         cond = req.headers.get("if-none-exist")
-        if cond:
-            ids = self.search_ids(req, rtype, urllib.parse.parse_qsl(cond.split("?", 1)[-1]))
-            if len(ids) > 1:
-                raise FhirError(412, f"If-None-Exist matches {len(ids)} resources")
-            if ids:
-                return self.read(req, rtype, ids[0])
+        found = self._existing(req, rtype, cond) if cond else None
+        if found is not None:
+            return found
         resource["id"] = req.assigned_id or str(uuid.uuid4())  # in place: duplicate keys are keyed by id()
         self._check_incoming(req, rtype, resource)
-        self.store.put(resource, "POST")
+        with self.store.atomic():
+            found = self._existing(req, rtype, cond) if cond else None
+            if found is not None:
+                return found
+            self.store.put(resource, "POST")
         return self._written(req, resource, 201)
 
     def read(self, req: Req, rtype: str, rid: str) -> Resp:
@@ -245,13 +255,13 @@ class FhirServer:
         if resource.get("id") != rid:
             raise FhirError(400, f"the body's id {resource.get('id')!r} does not match the URL id {rid!r}")
         if not rid or set(rid) - _ID_CHARS or len(rid) > 64:
-            raise FhirError(400, f"{rid!r} is not a valid resource id")
+            raise FhirError(400, f"{rid[:100]!r} is not a valid resource id")
+        self._check_incoming(req, rtype, resource)  # outside the lock: other requests go on meanwhile
         with self.store.atomic():
             cur = self.store.current(rtype, rid)
             im = req.headers.get("if-match")
             if im and (cur is None or cur[1] or not _match_etag(im, cur[0])):
                 raise FhirError(412, f"If-Match {im} does not match the current version of {rtype}/{rid}")
-            self._check_incoming(req, rtype, resource)
             resource = dict(resource)
             self.store.put(resource, "PUT")
         return self._written(req, resource, 200 if cur and not cur[1] else 201)
