@@ -49,7 +49,7 @@ class Req:
             raise FhirError(400, "the request has no body")
         parsed = parse_bytes(self.body)
         if parsed.error is not None:
-            raise FhirError(400, f"body is not valid JSON: {parsed.error}", code="structure")
+            raise FhirError(400, f"body: {parsed.error}", code="structure")
         if may_nest_deeper(self.body) and depth(parsed.value) > MAX_DEPTH:
             raise FhirError(400, f"the body nests deeper than {MAX_DEPTH} levels", code="too-long")
         if not isinstance(parsed.value, dict) or not isinstance(parsed.value.get("resourceType"), str):

@@ -8,6 +8,7 @@ waits until the answer is complete and then reports a disconnect, as a client th
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -17,6 +18,7 @@ class Answer:
     status: int
     headers: dict[str, str]  # lower-case names, the last of repeated ones
     body: bytes
+    seconds: float = 0.0  # wall clock of the call
 
 
 class Client:
@@ -29,7 +31,10 @@ class Client:
 
     def call(self, method: str, path: str | bytes, query: bytes = b"", headers=(), body: bytes = b"",
              host: str | None = None) -> Answer:
-        return self.loop.run_until_complete(self._call(method, path, query, list(headers), body, host))
+        start = time.monotonic()
+        answer = self.loop.run_until_complete(self._call(method, path, query, list(headers), body, host))
+        answer.seconds = time.monotonic() - start
+        return answer
 
     async def _call(self, method, path, query, headers, body, host) -> Answer:
         raw = path if isinstance(path, bytes) else path.encode("utf-8", "surrogatepass")

@@ -72,6 +72,7 @@ def test_server_refuses_a_lone_surrogate_in_a_write(server, method, path, body):
     ("/Patient", b"birthdate=2020-01-01T00:00:00%2B99:00", "is not a FHIR date"),
     ("/Patient", b"birthdate=2020-01-01T00:00:00-24:00", "is not a FHIR date"),
     ("/Observation", b"focus.focus.focus.focus.focus.focus.focus.code=x", "at most 3"),
+    ("/Observation", b"&".join([b"focus.focus.performer._id=x"] * 15), "more than 500 subqueries"),
     ("/Patient", b"&".join([b"name=a"] * 2000), "at most 100"),
     ("/Patient", b"name=" + b",".join([b"a"] * 2000), "at most 100"),
     ("/Patient", b"\x80=1", "not UTF-8"),
