@@ -189,3 +189,15 @@ def test_concurrent_conditional_creates_store_one_resource():
             found = requests.get(f"{base}/Patient", params={"identifier": f"urn:x|{marker}"}, timeout=30).json()
             assert found["total"] == 1, (trial, found["total"])
             assert sorted(statuses) == [200] * 19 + [201], statuses
+
+
+@pytest.mark.parametrize("text, lone", [
+    (rb'{"a":"\ud800"}', True), (rb'{"a":"\udfff"}', True), (rb'{"\uDBFF":1}', True),
+    (rb'{"a":"x\ud800\ud800\udc00"}', True), (rb'{"a":"\\\ud800"}', True),
+    (rb'{"a":"\ud83d\ude00"}', False), (rb'{"a":"\\ud800"}', False), (rb'{"a":"\u00e9\u2603"}', False)])
+def test_parser_refuses_exactly_the_lone_surrogates(text, lone):
+    from harness.validation.jsonparse import parse_bytes
+    parsed = parse_bytes(text)
+    assert (parsed.error is not None) == lone, parsed.error
+    if lone:
+        assert "lone UTF-16 surrogate" in str(parsed.error) and parsed.value is None
