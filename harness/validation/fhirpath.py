@@ -121,7 +121,7 @@ def _silent_trace(*args, **kwargs) -> None:
 
 
 #: the fhirpathpy type model per version family
-MODEL_FOR = {"stu3-ballot": "r4", "stu3": "r4", "r4": "r4", "r4b": "r4",
+MODEL_FOR = {"stu3-ballot": "r4", "stu3": "stu3", "r4": "r4", "r4b": "r4",
              "r5-snapshot1": "r5", "r5": "r5", "r6-ballot2": "r5"}
 
 
