@@ -15,7 +15,7 @@ from harness.engine import fixtures as fx
 from harness.engine import ids
 from harness.engine.events import ERROR, FAILED, PASSED, CaseFinished, CaseResult, CaseStarted, StepFinished, StepResult
 from harness.engine.http import ReadOnlyViolation, TransportError
-from harness.engine.model import VAR_RE, Case, Step
+from harness.engine.model import BUILTINS, VAR_RE, Case, Step
 from harness.engine.tracker import Tracker, track
 
 __all__ = ["MAX_PAGES", "RunContext", "Tracker", "run_case", "run_step", "substitute", "substitute_path"]
@@ -75,6 +75,8 @@ def substitute_path(path: str, values: dict) -> str:
             raise A.AssertionSetupError(f"${{{name}}} has no value")
         value = values[name]
         text = value if isinstance(value, str) else str(value)
+        if name in BUILTINS:  # chosen by the harness or its user (${base}, ${run}), not by the server
+            return text
         problem = ids.ref_problem(text) if name.endswith(".ref") else ids.id_problem(text)
         if problem:
             if isinstance(value, Captured):
@@ -191,7 +193,8 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
             else:
                 res = A.evaluate(cap.fhirpath, parsed, ctx.version)
                 if not res:
-                    outcomes.append(A.Outcome("capture", False, f"capture {cap.name}: {cap.fhirpath} is empty"))
+                    where = "the response body" if resp.body else "the response body, which is empty"
+                    outcomes.append(A.Outcome("capture", False, f"capture {cap.name}: {cap.fhirpath} is empty in {where}"))
                     continue
                 values[cap.name] = Captured(res[0]) if isinstance(res[0], str) else res[0]
         for a in step.asserts:

@@ -144,3 +144,21 @@ def test_the_client_never_sends_a_dot_segment(path):
 def test_the_client_keeps_ordinary_paths():
     client = Client(ClientConfig("http://h/fhir"))
     assert client.url("ImagingStudy/a.b..c", {"x": ".."}) == "http://h/fhir/ImagingStudy/a.b..c?x=.."
+
+
+def test_builtins_chosen_by_the_user_are_not_held_to_the_id_grammar():
+    assert substitute_path("${base}/ImagingStudy/${id}", {"base": "http://h/fhir", "id": Captured("a")}) \
+        == "http://h/fhir/ImagingStudy/a"
+
+
+def test_update_as_create_is_skipped_unless_claimed():
+    from harness.engine.capabilities import Capabilities
+    from harness.engine.loader import load_cases
+    from tests.engine.loopback import capability
+
+    case, = load_cases(case_ids=["crud.imagingstudy.update-create"])
+    cs = capability(resources={"ImagingStudy": (["read", "update", "delete"], [])})
+    reason = Capabilities.parse(cs).unmet(case.requires)
+    assert reason and "updateCreate" in reason
+    cs["rest"][0]["resource"][0]["updateCreate"] = True
+    assert Capabilities.parse(cs).unmet(case.requires) is None

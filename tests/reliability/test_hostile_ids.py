@@ -63,6 +63,8 @@ def rewriting_proxy(upstream: str, rewrite):
                     loc = (e.get("response") or {}).get("location") or ""
                     if loc:
                         made.add("/".join(loc.split("/_history")[0].split("/")[-2:]))
+                if getattr(rewrite, "bundles", False):
+                    data, out = rewrite(me, "", json.loads(data), out)
             self.send_response(r.status_code)
             for k, v in out.items():
                 self.send_header(k, v)
@@ -111,6 +113,18 @@ def _body_names(target: str):
 def _no_body(base, rtype, body, headers):
     headers.pop("Content-Type", None)
     return b"", headers
+
+
+def _transaction_entry_id(value):
+    """The dataset's transaction answer: its first entry (a Patient) gets the id value."""
+    def rewrite(base, rtype, body, headers):
+        if rtype == "" and body.get("type") == "transaction-response":
+            e = body["entry"][0]
+            e["response"]["location"] = f"{e['resource']['resourceType']}/{value}/_history/1"
+            e["resource"]["id"] = value
+        return json.dumps(body).encode(), headers
+    rewrite.bundles = True
+    return rewrite
 
 
 def _writes(log) -> list[tuple[str, str]]:
@@ -196,3 +210,11 @@ def test_a_create_answered_without_a_body_takes_the_id_from_location():
     bad = {c.case.id: c.message for c in result.cases if c.status in ("failed", "error")}
     assert not bad, bad
     assert result.left == [] and result.deleted == result.created > 0
+
+
+def test_an_unusable_id_in_the_dataset_transaction_is_never_put_in_a_url():
+    result = _run(lambda foreign: _transaction_entry_id(".."))
+    assert "not a FHIR id" in result.message and "dot-segment" in result.message, result.message
+    assert len(result.left) == 1 and "'..'" in result.left[0]
+    needing = [c for c in result.cases if c.case.fixtures]
+    assert needing and all(c.status == "error" and "could not be loaded" in c.message for c in needing)
