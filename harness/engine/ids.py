@@ -27,7 +27,10 @@ SHOWN = 80  # characters of a hostile value shown in a message
 def show(value) -> str:
     """A value as a message shows it: quoted, escaped, bounded."""
     text = repr(value) if isinstance(value, str) else f"a {type(value).__name__} {value!r}"
-    return text if len(text) <= SHOWN else text[:SHOWN] + f"… ({len(value) if isinstance(value, str) else '?'} characters)"
+    if len(text) <= SHOWN:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return text[:SHOWN // 3] + "…" + text[-(SHOWN * 2 // 3):] + size  # a URL's end says the most
 
 
 def id_problem(value) -> str | None:
@@ -112,10 +115,13 @@ def created(rtype: str, location: str | None, body, sent_id: str | None = None) 
     looked = (f"the body ({'a ' + rtype + ' with an id' if res else 'no ' + rtype + ' with an id'}) and "
               f"the Location header ({'present' if location else 'missing'})")
     if loc and not loc.problem and loc.rtype != rtype:
-        loc = Location(None, None, None, f"Location {show(location)} does not name a {rtype}")
+        loc = Location(None, None, None, f"Location {show(location)} does not have the form "
+                       f"[base]/{rtype}/[id]/_history/[vid]")
     if res is not None and loc and loc.problem:
+        body_problem = id_problem(res["id"])
         return Created(rtype, res["id"], _body_version(res), "body and Location",
-                       f"{loc.problem}, while the body's id is {show(res['id'])}; neither is trusted")
+                       f"{loc.problem}, and " + (f"the body's id {body_problem}" if body_problem else
+                                                  f"the body's id is {show(res['id'])}") + "; neither is trusted")
     if res is None and (loc is None or loc.problem):
         if sent_id is not None:
             return Created(rtype, sent_id, None, "request URL", id_problem(sent_id))

@@ -66,9 +66,9 @@ def test_created_says_where_it_looked_when_there_is_no_id():
 @pytest.mark.parametrize("loc,body_id,words", [
     ("http://h/fhir/ImagingStudy/other/_history/1", "abc", "disagree"),
     ("http://h/fhir/ImagingStudy/../_history/1", "..", "dot-segment"),
-    ("http://h/fhir/ImagingStudy/a/b/_history/1", "a/b", "does not name a ImagingStudy"),
+    ("http://h/fhir/ImagingStudy/a/b/_history/1", "a/b", "body's id 'a/b' is not a FHIR id"),
     ("http://h/fhir/ImagingStudy/%2F/_history/1", "%2F", "not a FHIR id"),
-    ("http://h/fhir/Patient/abc/_history/1", None, "does not name a ImagingStudy"),
+    ("http://h/fhir/Patient/abc/_history/1", None, "does not have the form [base]/ImagingStudy/[id]"),
     (f"http://h/fhir/ImagingStudy/{'x' * 65}", "x" * 65, "longer than 64"),
 ])
 def test_created_refuses_what_cannot_be_trusted(loc, body_id, words):
