@@ -162,3 +162,17 @@ def test_update_as_create_is_skipped_unless_claimed():
     assert reason and "updateCreate" in reason
     cs["rest"][0]["resource"][0]["updateCreate"] = True
     assert Capabilities.parse(cs).unmet(case.requires) is None
+
+
+def test_a_created_capture_on_a_step_that_creates_nothing_is_refused_before_any_request(tmp_path):
+    from harness.engine.loader import CaseErrors, load_cases
+
+    d = tmp_path / "s"
+    d.mkdir()
+    (d / "c.yaml").write_text(
+        "id: t.created-on-read\ntitle: t\nrequirement: {version: FHIR R5 5.0.0, section: http.html#read, text: t}\n"
+        "versions: [r5]\nsteps:\n  - name: read\n    request: {method: GET, path: metadata}\n"
+        "    capture:\n      id: {created: id}\n", encoding="utf-8")
+    with pytest.raises(CaseErrors) as e:
+        load_cases(tmp_path)
+    assert any("only POST [type] or PUT [type]/[id] creates" in str(x) for x in e.value.errors)
