@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -18,6 +19,13 @@ def test_every_common_encoding_of_a_secret_is_redacted():
     for form in (TOKEN, quote(TOKEN, safe=""), quote(TOKEN, safe="").lower(), quote(TOKEN),
                  base64.b64encode(TOKEN.encode()).decode(), json.dumps(TOKEN)[1:-1]):
         assert TOKEN not in s.redact(f"a {form} b") and s.redact(f"a {form} b") == f"a {REDACTED} b", form
+
+
+def test_json_and_html_escaped_forms_are_redacted():
+    secret = 'p<a>s&s"w/o\\rd'
+    s = Sink([secret])
+    for form in (html.escape(secret), json.dumps(secret)[1:-1]):
+        assert s.redact(f"[{form}]") == f"[{REDACTED}]", form
 
 
 def test_base64_of_a_secret_inside_a_longer_encoded_text_is_redacted_at_every_alignment():

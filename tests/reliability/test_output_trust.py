@@ -17,12 +17,13 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from harness.server.embedded import running
-from tests.reliability.hostile_proxy import hostile_proxy
+from tests.reliability.hostile_proxy import MARKUP, hostile_proxy
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ("junit.xml", "results.json", "testreport.json", "report.html")
 TOKEN = "tok.9f_Z+x/Y=="  # b64token characters: its URL encoding differs from it
 API_KEY = "key-5ecret-api-77"  # id-safe: the proxy also appends it to every id it returns
+COOKIE = "session=c00kie-5ecret-v4l"
 USER_PASS = "oper:pa55-w0rd-9xq"
 BASIC = "Basic " + base64.b64encode(USER_PASS.encode()).decode()
 
@@ -47,7 +48,7 @@ def forms(secret: str) -> set[str]:
     return {f for f in out if len(f) >= 6}
 
 
-SECRETS = {"token": TOKEN, "x-api-key": API_KEY, "basic": BASIC, "basic user:pass": USER_PASS,
+SECRETS = {"token": TOKEN, "x-api-key": API_KEY, "cookie": COOKIE, "basic": BASIC, "basic user:pass": USER_PASS,
            "basic password": USER_PASS.split(":", 1)[1]}
 
 
@@ -55,7 +56,8 @@ def run_cli(server: str, reports: Path, *extra: str, secrets=True) -> subprocess
     args = [sys.executable, "-m", "harness", "run", "--server", server, "--reports-dir", str(reports), "-v",
             "--timeout", "20", *extra]
     if secrets:
-        args += ["--token", TOKEN, "--header", f"X-Api-Key: {API_KEY}", "--secret-header", f"X-Upstream-Auth: {BASIC}"]
+        args += ["--token", TOKEN, "--header", f"X-Api-Key: {API_KEY}", "--header", f"Cookie: {COOKIE}",
+                 "--secret-header", f"X-Upstream-Auth: {BASIC}"]
     env = {k: v for k, v in os.environ.items() if k != "FHIR_TOKEN"}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, timeout=900)
@@ -95,7 +97,7 @@ def test_no_secret_in_any_output_of_a_run_behind_an_echoing_server(echo_run):
     texts = outputs(p, reports)
     # the proxy did echo (the test would pass vacuously otherwise)
     assert any(h.get("Authorization") == f"Bearer {TOKEN}" and h.get("X-Api-Key") == API_KEY
-               and h.get("X-Upstream-Auth") == BASIC for _, _, h in seen)
+               and h.get("X-Upstream-Auth") == BASIC and h.get("Cookie") == COOKIE for _, _, h in seen)
     assert any("echo=" in path for _, path, _ in seen), "no redirect with the token in the query was followed"
     assert "***" in texts["results.json"]
     found = leaks(texts)
@@ -161,6 +163,9 @@ def test_every_report_is_written_and_every_case_runs_whatever_the_server_text(co
     assert len(oracle) > 100
     # a query built from an identifier with a lone surrogate cannot be sent: that case errors, saying so
     unsendable = [c for c in ran.values() if "cannot be encoded as UTF-8" in c["message"]]
+    # held already, kept held: hostile markup is text in the HTML report, never markup
+    assert MARKUP in json.dumps(results, ensure_ascii=False) and MARKUP not in texts["report.html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in texts["report.html"]
     assert unsendable and all(c["status"] == "error" for c in unsendable)
     assert not [c for c in ran.values() if "harness error" in c["message"]]
 
@@ -192,6 +197,42 @@ def test_a_report_that_cannot_be_rendered_is_named_and_no_stale_one_is_left(tmp_
     assert "previous" in problems["junit"] and not (tmp_path / "junit.xml").exists()
     assert [f for f, p in problems.items() if p is None] == ["json", "testreport", "html"]
     assert all("STALE" not in r.path.read_text(encoding="utf-8") for r in reports if r.fmt != "junit")
+
+
+def test_a_case_that_raises_errors_alone_and_every_other_case_runs(monkeypatch):
+    from harness.engine import assertions
+    from harness.engine.loader import load_cases
+    from harness.engine.session import RunOptions, execute
+
+    real = assertions.check
+
+    def check(a, resp, body, ctx):
+        if a.kind == "header" and a.value.get("name") == "ETag":
+            raise RuntimeError("unforeseen \ud800 in the answer")
+        return real(a, resp, body, ctx)
+
+    monkeypatch.setattr(assertions, "check", check)
+    with running("r5") as base:
+        result, code = execute(load_cases(suites=["crud"]), RunOptions(server=base))
+    assert result.status == "completed" and code == 1
+    bad = {r.case.id: r for r in result.cases if r.status != "passed"}
+    assert set(bad) == {"crud.imagingstudy.read-etag"}, {i: r.message for i, r in bad.items()}
+    assert bad["crud.imagingstudy.read-etag"].status == "error"
+    assert "harness error: RuntimeError" in bad["crud.imagingstudy.read-etag"].message
+    assert len(result.cases) == len(load_cases(suites=["crud"])) and result.deleted == result.created
+
+
+def test_a_symlink_at_a_report_path_is_replaced_never_written_through(tmp_path):
+    """Held already, kept held: the report replaces the link; the file it pointed at is untouched."""
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("NOT A REPORT", encoding="utf-8")
+    (tmp_path / "results.json").symlink_to(target)
+    with running("r5") as base:
+        p = run_cli(base, tmp_path, "--suite", "capabilities", secrets=False)
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    assert target.read_text(encoding="utf-8") == "NOT A REPORT"
+    assert not (tmp_path / "results.json").is_symlink()
+    assert json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["summary"]["passed"] == 5
 
 
 def test_the_cli_exits_non_zero_naming_a_report_it_could_not_write(tmp_path):
