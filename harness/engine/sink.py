@@ -11,8 +11,8 @@ search-oracle message, a generated case title, a header name) it leaves the harn
    ``user:pass`` and the password. Derived forms shorter than 6 characters are not redacted (they would erase ordinary
    words); configured values always are.
 2. text is made printable and encodable: C0 and C1 control characters (except tab and newline),
-   DEL, the bidirectional overrides and lone surrogates (valid in JSON text, not encodable as UTF-8)
-   become visible escapes such as ``\\x1b``, ``\\x9b``, ``\\u202e``, ``\\ud800``. Nothing the server
+   DEL, the bidirectional overrides, lone surrogates (valid in JSON text, not encodable as UTF-8)
+   and U+FFFE/U+FFFF (not allowed in XML) become visible escapes such as ``\\x1b``, ``\\x9b``, ``\\u202e``, ``\\ud800``. Nothing the server
    sends can move a terminal's cursor, set its title, ring its bell or stop a report being written.
 """
 
@@ -23,6 +23,7 @@ import binascii
 import dataclasses
 import html
 import json
+import logging
 import re
 from typing import Iterable
 from urllib.parse import quote, quote_plus
@@ -30,7 +31,9 @@ from urllib.parse import quote, quote_plus
 REDACTED = "***"
 MIN_DERIVED = 6  # shortest derived form redacted
 
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# C0 but tab and newline, DEL, C1, bidi embeddings/overrides/isolates, surrogates, and the two
+# non-characters XML 1.0 forbids (a JUnit file with U+FFFF in it cannot be parsed)
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def _escape(m: re.Match) -> str:
@@ -140,3 +143,18 @@ class Sink:
 
 def _same(a: dict, b: dict) -> bool:
     return all(ka is kb and va is vb for (ka, va), (kb, vb) in zip(a.items(), b.items()))
+
+
+class PrintableLogs(logging.Filter):
+    """A logging filter that makes each record printable before any handler formats it: the message
+    with its arguments (a request path, a header) and the traceback text. Attached to a logger whose
+    records may carry text a client or server controls."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # one record, one line: a newline in a request path must not forge a second log line
+        record.msg, record.args = printable(record.getMessage()).replace("\n", "\\n"), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = printable(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = printable(record.stack_info)
+        return True

@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 
 from harness.engine.events import RunFinished
+from harness.engine.sink import printable
 from harness.reports.atomic import write_atomic
 
 FORMATS = {
@@ -41,7 +42,8 @@ class FileReport:
             except OSError as e:
                 self.error = f"cannot write {self.path}: {e.strerror or e}"
             except Exception as e:  # noqa: BLE001 - a report's bug must not cost the other reports
-                self.error = f"cannot render the {self.fmt} report: {type(e).__name__}: {e}"
+                # the event was scrubbed, so no secret is in it; the message may still quote odd text
+                self.error = printable(f"cannot render the {self.fmt} report: {type(e).__name__}: {e}")
 
     def settle(self) -> str | None:
         """After the run: None when this run's report is in place, else what went wrong (and the

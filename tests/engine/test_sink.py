@@ -57,9 +57,9 @@ def test_short_derived_forms_do_not_erase_ordinary_words_but_the_configured_valu
 
 
 def test_printable_escapes_controls_bidi_and_lone_surrogates_and_keeps_text():
-    nasty = "a\x1b]0;title\x07b\x1b[31mc\x9bd\x00e\ud800f\u202eg\rh\x7f"
+    nasty = "a\x1b]0;title\x07b\x1b[31mc\x9bd\x00e\ud800f\u202eg\rh\x7f\uffff"
     out = printable(nasty)
-    assert out == "a\\x1b]0;title\\x07b\\x1b[31mc\\x9bd\\x00e\\ud800f\\u202eg\\x0dh\\x7f"
+    assert out == "a\\x1b]0;title\\x07b\\x1b[31mc\\x9bd\\x00e\\ud800f\\u202eg\\x0dh\\x7f\\uffff"
     assert printable("tab\tline\nünïcødé 日本 😀") == "tab\tline\nünïcødé 日本 😀"
     out.encode("utf-8")  # always encodable
 
@@ -96,3 +96,27 @@ def test_the_bus_delivers_only_scrubbed_events():
 
     Bus([Sub()], sink=Sink([TOKEN])).emit(_Inner(f"echo {TOKEN}", {}))
     assert got == [_Inner(f"echo {REDACTED}", {})]
+
+
+def test_server_log_lines_are_printable_and_one_line_each():
+    import io
+    import logging
+
+    import harness.server.app  # noqa: F401 - attaches the filter to the server's logger
+
+    log = logging.getLogger("harness.server")
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    log.addHandler(handler)
+    try:
+        try:
+            raise ValueError("bad \x1b[2J value \ud800")
+        except ValueError:
+            log.exception("internal error on %s %s", "GET", "/x\x1b]0;owned\x07\n2026-01-01 forged line")
+    finally:
+        log.removeHandler(handler)
+    text = out.getvalue()
+    text.encode("utf-8")
+    assert "\x1b" not in text and "\x07" not in text
+    assert text.splitlines()[0] == "internal error on GET /x\\x1b]0;owned\\x07\\n2026-01-01 forged line"
+    assert "ValueError: bad \\x1b[2J value \\ud800" in text

@@ -29,9 +29,10 @@ from urllib.parse import quote, unquote
 import requests
 
 #: what the control mode injects: lone surrogate, markup, OSC window title ended by BEL, CSI clear
-#: screen and colour, a C1 CSI, NUL, BEL, backspace, carriage return, DEL and a right-to-left override
+#: screen and colour, a C1 CSI, NUL, BEL, backspace, carriage return, DEL, a right-to-left override
+#: and U+FFFF (not allowed in XML)
 MARKUP = "<script>alert(1)</script><img src=x onerror=alert(2)>"
-NASTY = f"\ud800{MARKUP}<\x1b]0;owned\x07\x1b[2J\x1b[31m\x9b1m\x00\x07\x08\r\x7f\u202e>"
+NASTY = f"\ud800{MARKUP}<\x1b]0;owned\x07\x1b[2J\x1b[31m\x9b1m\x00\x07\x08\r\x7f\u202e\uffff>"
 #: the same for HTTP headers (latin-1 only: no surrogate, no RLO, no CR/NUL which http.server refuses)
 NASTY_HEADER = "<\x1b]0;owned\x07\x1b[31m\x9b1m\x07\x7f>"
 ID_MARK = "-hx9"  # what the control mode appends to ids before the hostile characters

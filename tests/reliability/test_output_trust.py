@@ -106,7 +106,7 @@ def test_no_secret_in_any_output_of_a_run_behind_an_echoing_server(echo_run):
 
 # --- text that cannot be encoded or would drive a terminal -------------------------------------------
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def _strings(node):
