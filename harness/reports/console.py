@@ -59,5 +59,9 @@ def summary(run) -> str:
     if run.suites:
         lines.append(counts_line("total", run.counts))
     lines.append(f"{len(run.cases)} case(s) in {run.duration_ms / 1000:.1f}s; created {run.created}, "
-                 f"deleted {run.deleted}" + (f"; cleanup problems: {len(run.cleanup_problems)}" if run.cleanup_problems else ""))
+                 f"deleted {run.deleted}" + (f", left {len(run.left)}" if run.left else "")
+                 + (f"; cleanup problems: {len(run.cleanup_problems)}" if run.cleanup_problems else ""))
+    lines += [f"  left on the server: {x}" for x in run.left[:20]]
+    if len(run.left) > 20:
+        lines.append(f"  … and {len(run.left) - 20} more (results.json lists them all)")
     return "\n".join(lines) + "\n"
