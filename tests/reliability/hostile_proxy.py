@@ -4,9 +4,10 @@ It forwards every request upstream and spoils the answer, one way per mode:
 
 - ``echo``: echoes the request's header values back into response headers (``Content-Type``
   parameters, ``ETag``, ``Location``, a header whose *name* carries a value), into bodies
-  (``CapabilityStatement.software.name``, ``OperationOutcome`` diagnostics, every ``id`` it returns),
-  also base64-encoded and, for ``Basic`` credentials, decoded; and answers each first GET with a
-  same-origin redirect whose query carries the ``Authorization`` value URL-encoded.
+  (``CapabilityStatement.software.name``, ``OperationOutcome`` diagnostics, every ``id`` it returns,
+  with the Locations, fullUrls and references that name them, so they agree), also base64-encoded
+  and, for ``Basic`` credentials, decoded; and answers each first GET with a same-origin redirect
+  whose query carries the ``Authorization`` value URL-encoded.
 - ``control``: puts a lone surrogate (as the JSON escape ``\\ud800``: valid JSON text), C0 and C1
   controls, ESC/CSI/OSC sequences, BEL and a bidi override into the CapabilityStatement, every free
   text field (``description``, ``name.text``, diagnostics), identifier values, ids of search results
@@ -67,7 +68,8 @@ class _Proxy(BaseHTTPRequestHandler):
         r = requests.request(self.command, srv.upstream + path, data=body or None, headers=headers, timeout=30,
                              allow_redirects=False)
         data = r.content.replace(srv.upstream.encode(), srv.base.encode())
-        out = {k: v.replace(srv.upstream, srv.base) for k, v in r.headers.items()
+        canonical = {"etag": "ETag", "location": "Location", "content-type": "Content-Type"}
+        out = {canonical.get(k.lower(), k): v.replace(srv.upstream, srv.base) for k, v in r.headers.items()
                if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")}
         parsed = None
         if data:
@@ -92,7 +94,7 @@ class _Proxy(BaseHTTPRequestHandler):
         if "ETag" in out:
             out["ETag"] = out["ETag"][:-1] + " " + joined + '"'
         if "Location" in out:
-            out["Location"] += "?echo=" + quote(joined, safe="")
+            out["Location"] = self._echo_ref(out["Location"]) + "?echo=" + quote(joined, safe="")
         for v in values:
             if re.fullmatch(r"[A-Za-z0-9\-.]+", v):  # a valid header name: echoed as a name too
                 out[f"X-Echo-{v}"] = "1"
@@ -106,6 +108,15 @@ class _Proxy(BaseHTTPRequestHandler):
             for issue in res.get("issue") or []:
                 if isinstance(issue, dict):
                     issue["diagnostics"] = f"{issue.get('diagnostics', '')} echo {echo}"
+        if self.server.id_echo:  # ids, Locations, fullUrls and references agree: the run goes on
+            _walk_refs(parsed, self._echo_ref)
+
+    def _echo_ref(self, ref: str) -> str:
+        """Type/id (also inside a URL, before /_history) with the echoed value appended to the id."""
+        if not self.server.id_echo:
+            return ref
+        return re.sub(r"((?:^|/)[A-Z][A-Za-z]+/)([A-Za-z0-9\-.]{1,64})(?=$|/|\?)",
+                      lambda m: m.group(1) + m.group(2) + f"-{self.server.id_echo}", ref, count=1)
 
     def _control(self, out, parsed):
         out["Content-Type"] = out.get("Content-Type", "application/fhir+json") + f'; note="{NASTY_HEADER}"'
@@ -128,7 +139,7 @@ class _Proxy(BaseHTTPRequestHandler):
             for issue in res.get("issue") or []:
                 if isinstance(issue, dict):
                     issue["diagnostics"] = f"{issue.get('diagnostics', '')}{NASTY}"
-        if isinstance(parsed, dict) and parsed.get("resourceType") == "Bundle":
+        if isinstance(parsed, dict) and parsed.get("type") == "searchset":
             for e in parsed.get("entry") or []:  # search results: ids carry controls too
                 res = (e or {}).get("resource")
                 if isinstance(res, dict) and isinstance(res.get("id"), str):
@@ -144,6 +155,19 @@ class _Proxy(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
+
+
+def _walk_refs(node, change):
+    """Apply change to every reference, fullUrl and location string in a parsed body."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("reference", "fullUrl", "location") and isinstance(v, str):
+                node[k] = change(v)
+            else:
+                _walk_refs(v, change)
+    elif isinstance(node, list):
+        for v in node:
+            _walk_refs(v, change)
 
 
 def _resources(node):
