@@ -8,12 +8,13 @@ search-oracle message, a generated case title, a header name) it leaves the harn
    encoding (upper- and lower-case hex, ``+`` for space), base64 and URL-safe base64 at any of the
    three byte alignments it can have inside a longer encoded text, JSON and HTML escaping; for a
    ``Scheme credentials`` value also the credentials alone, and for ``Basic`` the decoded
-   ``user:pass`` and the password. Derived forms shorter than 6 characters are not redacted (they would erase ordinary
-   words); configured values always are.
+   ``user:pass`` and the password. Derived forms shorter than 6 characters are not redacted (they
+   would erase ordinary words); configured values always are.
 2. text is made printable and encodable: C0 and C1 control characters (except tab and newline),
    DEL, the bidirectional overrides, lone surrogates (valid in JSON text, not encodable as UTF-8)
-   and U+FFFE/U+FFFF (not allowed in XML) become visible escapes such as ``\\x1b``, ``\\x9b``, ``\\u202e``, ``\\ud800``. Nothing the server
-   sends can move a terminal's cursor, set its title, ring its bell or stop a report being written.
+   and U+FFFE/U+FFFF (not allowed in XML) become visible escapes such as ``\\x1b``, ``\\x9b``,
+   ``\\u202e``, ``\\ud800``. Nothing the server sends can move a terminal's cursor, set its title,
+   ring its bell or stop a report being written.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Iterable
 from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
+_PERCENT = re.compile("%[0-9A-F]{2}")
 MIN_DERIVED = 6  # shortest derived form redacted
 
 # C0 but tab and newline, DEL, C1, bidi embeddings/overrides/isolates, surrogates, and the two
@@ -75,7 +77,7 @@ def secret_forms(value: str) -> set[str]:
     out = set(plain)
     for p in plain:
         encoded = {quote(p, safe=""), quote(p), quote_plus(p)}
-        out |= encoded | {e.lower() for e in encoded} | {e.upper() for e in encoded}
+        out |= encoded | {_PERCENT.sub(lambda m: m.group().lower(), e) for e in encoded}
         out |= {json.dumps(p, ensure_ascii=False)[1:-1], json.dumps(p)[1:-1], html.escape(p)}
         raw = p.encode("utf-8")
         out |= {base64.b64encode(raw).decode("ascii"), base64.urlsafe_b64encode(raw).decode("ascii")}

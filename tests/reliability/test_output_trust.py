@@ -43,7 +43,7 @@ def _b64_fragments(secret: str) -> set[str]:
 def forms(secret: str) -> set[str]:
     """A secret as an echoing server may send it back: raw, URL-encoded, base64."""
     out = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
-    out |= {f.lower() for f in out if "%" in f}
+    out |= {re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), f) for f in out}
     out |= _b64_fragments(secret)
     return {f for f in out if len(f) >= 6}
 
