@@ -7,6 +7,7 @@ guard, credential redaction and a transcript of every exchange for the reports.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -125,6 +126,10 @@ class Client:
     def _secret_values(self):
         if self.config.token:
             yield self.config.token
+        u = urlsplit(self.base)
+        if u.password:  # http://user:pass@host/: sent as Basic credentials, so redacted as such
+            yield "Basic " + base64.b64encode(f"{unquote(u.username or '')}:{unquote(u.password)}".encode()).decode()
+            yield u.password
         for k, v in self.config.headers.items():
             if k.lower() in SECRET_HEADERS or k.lower() in self.config.secret_headers:
                 yield v  # "Bearer abc": the sink also redacts "abc" (and for Basic, user:pass)

@@ -122,3 +122,12 @@ def test_server_log_lines_are_printable_and_one_line_each():
     assert "\x1b" not in text and "\x07" not in text
     assert text.splitlines()[0] == "internal error on GET /x\\x1b]0;owned\\x07\\n2026-01-01 forged line"
     assert "ValueError: bad \\x1b[2J value \\ud800" in text
+
+
+def test_credentials_in_the_server_url_are_secrets_too():
+    from harness.engine.http import Client, ClientConfig
+
+    client = Client(ClientConfig("http://oper:s3cret-pa55@127.0.0.1:9/fhir"))
+    assert client.redact("http://oper:s3cret-pa55@127.0.0.1:9/fhir") == f"http://{REDACTED}@127.0.0.1:9/fhir"
+    basic = base64.b64encode(b"oper:s3cret-pa55").decode()
+    assert client.redact(f"Authorization: Basic {basic}") == f"Authorization: {REDACTED}"
