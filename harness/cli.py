@@ -232,15 +232,31 @@ def run(
         try:
             result, code = execute(cases, opts, subscribers)
         except KeyboardInterrupt:
-            typer.echo("interrupted: reports written, what the run created deleted", err=True)
+            if _settle_reports(subscribers[1:]):
+                typer.echo("interrupted: what the run created deleted; some reports were not written", err=True)
+            else:
+                typer.echo("interrupted: reports written, what the run created deleted", err=True)
             raise typer.Exit(130)
-    for s in subscribers[1:]:
-        if s.written:
-            typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
-        elif s.error:
-            typer.echo(f"error: {s.fmt} report: {s.error}", err=True)
-            code = code or EXIT_USAGE
+    for problem in result.cleanup_problems:
+        if problem.startswith("report: "):  # a subscriber (the console) failed; the reports say the rest
+            typer.echo(f"error: {problem}", err=True)
+    if _settle_reports(subscribers[1:]):
+        code = code or EXIT_USAGE
     raise typer.Exit(code)
+
+
+def _settle_reports(reports) -> bool:
+    """Name each report written, or say why it is not (and that no stale one is left); True if any
+    is missing."""
+    missing = False
+    for s in reports:
+        problem = s.settle()
+        if problem is None:
+            typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
+        else:
+            typer.echo(f"error: {s.fmt} report not written: {problem}", err=True)
+            missing = True
+    return missing
 
 
 @app.command("cases")
