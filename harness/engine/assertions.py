@@ -79,6 +79,10 @@ class Context:
     validate: object  # callable(resource, source, resolver, full_url) → Result
     server_resolver: object = None  # () → a fresh harness.imaging Resolver over the live server, or None
     fail_on: str = "error"  # "warning": validation warnings in responses fail `valid` too
+    ours: object = None  # () -> the Type/id of every resource this run created (None: the fixtures)
+
+    def is_ours(self, ref: str) -> bool:
+        return ref in (self.ours() if self.ours else set(self.fixture_refs.values()))
 
     def resolver(self, body):
         """Resolution for imaging rules: the response itself (Bundle entries) first, then the server."""
@@ -155,12 +159,38 @@ def _bundle_total(value, resp, body, ctx):
     return got == value, f"Bundle.total {got!r}, expected {value}"
 
 
+def matches(body) -> list[str]:
+    """Type/id of the searchset's matches, in order. Bundle.entry.search.mode is 0..1: an entry without
+    it is a match (FHIR R5 Bundle.entry.search.mode: "match | include | outcome")."""
+    out = []
+    for e in body.get("entry") or [] if isinstance(body, dict) else []:
+        r = e.get("resource") if isinstance(e, dict) else None
+        search = e.get("search") if isinstance(e.get("search"), dict) else {}
+        if isinstance(r, dict) and search.get("mode") in (None, "match"):
+            out.append(f"{r.get('resourceType')}/{r.get('id')}")
+    return out
+
+
 def _match_count(value, resp, body, ctx):
+    """Matches that are this run's resources: data already on the server (a server that does not
+    claim _tag returns it) is not counted."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         return False, "response is not a Bundle"
-    n = sum(1 for e in body.get("entry") or [] if isinstance(e, dict)
-            and ((e.get("search") or {}).get("mode", "match") == "match"))
-    return n == value, f"{n} entries with search.mode = match, expected {value}"
+    found = matches(body)
+    ours = [m for m in found if ctx.is_ours(m)]
+    foreign = f" ({len(found) - len(ours)} more from outside this run not counted)" if len(found) > len(ours) else ""
+    return len(ours) == value, f"{len(ours)} of this run's resources matched, expected {value}{foreign}"
+
+
+def _match_order(value, resp, body, ctx):
+    """The named fixtures are matches in this order (other resources, from outside the run, may be
+    interleaved: their order is not this case's to judge)."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        return False, "response is not a Bundle"
+    refs = _fixture_refs(value, ctx)
+    names = {ref: n for n, ref in refs.items()}
+    got = [names[m] for m in matches(body) if m in names]
+    return got == list(value), f"this run's matches in the order {got}, expected {list(value)}"
 
 
 def _norm(v):
@@ -268,6 +298,6 @@ CHECKS = {
     "searchOracle": _search_oracle,
     "status": _status, "header": _header, "resourceType": _resource_type,
     "bundleContains": _bundle_contains, "bundleNotContains": _bundle_not_contains,
-    "bundleTotal": _bundle_total, "matchCount": _match_count, "fhirpath": _fhirpath,
+    "bundleTotal": _bundle_total, "matchCount": _match_count, "matchOrder": _match_order, "fhirpath": _fhirpath,
     "valid": _valid, "outcome": _outcome,
 }
