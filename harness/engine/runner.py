@@ -257,8 +257,9 @@ def run_case(case: Case, ctx: RunContext) -> CaseResult:
                 result = StepResult(step.name, (), (), f"skipped: {e}", True)
             steps.append(result)
             ctx.bus.emit(StepFinished(case, result))
-    if status == PASSED:  # a pass under a documented spec erratum says so (the console shows it)
-        message = next((o.message for s in steps for o in s.outcomes if o.message.startswith(ERRATUM)), message)
+    if status == PASSED:  # a pass under an erratum or by a strict rejection says so (the console shows it)
+        message = next((o.message for s in steps for o in s.outcomes
+                        if o.message.startswith(ERRATUM) or o.kind == "strict"), message)
     leftovers = ctx.tracker.end_case()
     if ctx.cleanup and leftovers:  # e.g. an invalid resource the server accepted: keep cases independent
         steps.append(_delete_leftovers(leftovers, ctx))
