@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from html import escape
+
 from harness.server.indexing import MODIFIERS, Param
 from harness.server.outcome import FhirError
 
 FHIR_VERSION = {"r4": "4.0.1", "r5": "5.0.0"}
 INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create", "search-type")
 MODIFIER_EXT = "urn:imaging-harness:search-modifier"
+#: elements a version's SearchParameter needs beside the common ones (R5 spd-1: "If an expression is
+#: present, there SHALL be a processingMode")
+SP_EXTRA = {"r5": {"processingMode": "normal"}}
 
 
 def _modifiers(p: Param, types) -> list[str]:
@@ -101,10 +107,12 @@ def _definitions(server, base: str) -> dict[str, dict]:
         for p in cat.params[rtype].values():
             url = p.url or f"{base}/SearchParameter/{rtype}-{p.code}"
             sp = out.setdefault(url, {
-                "resourceType": "SearchParameter", "id": url.rstrip("/").rsplit("/", 1)[-1], "url": url,
-                "name": p.code.lstrip("_") or p.code, "status": "active",
-                "description": f"{p.code} as this server implements it", "code": p.code, "base": [],
-                "type": p.type, "expression": p.expression})
+                "resourceType": "SearchParameter", "id": url.rstrip("/").rsplit("/", 1)[-1],
+                "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">Search '
+                                                        f'parameter {escape(p.code)} ({p.type})</div>'},
+                "url": url, "name": "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", p.code) if w),
+                "status": "active", "description": f"{p.code} as this server implements it", "code": p.code,
+                "base": [], "type": p.type, "expression": p.expression, **SP_EXTRA.get(server.version, {})})
             sp["base"].append(rtype)
             if p.expression not in sp["expression"].split(" | "):
                 sp["expression"] += " | " + p.expression
