@@ -159,14 +159,28 @@ def _bundle_total(value, resp, body, ctx):
     return got == value, f"Bundle.total {got!r}, expected {value}"
 
 
-def matches(body) -> list[str]:
-    """Type/id of the searchset's matches, in order. Bundle.entry.search.mode is 0..1: an entry without
-    it is a match (FHIR R5 Bundle.entry.search.mode: "match | include | outcome")."""
+def searched_type(resp) -> str | None:
+    """The resource type a type-level search was sent to ([base]/Type or [base]/Type/_search)."""
+    from urllib.parse import urlsplit
+
+    parts = [p for p in urlsplit(getattr(resp, "url", "") or "").path.split("/") if p]
+    if parts and parts[-1] == "_search":
+        parts.pop()
+    return parts[-1] if parts and parts[-1][:1].isupper() else None
+
+
+def matches(body, rtype: str | None = None) -> list[str]:
+    """Type/id of the searchset's matches, in order. Bundle.entry.search.mode is 0..1 (FHIR R5
+    Bundle.entry.search.mode: "match | include | outcome"): an entry without it is a match unless it is
+    known to be included (a resource of another type than the one searched)."""
     out = []
     for e in body.get("entry") or [] if isinstance(body, dict) else []:
         r = e.get("resource") if isinstance(e, dict) else None
         search = e.get("search") if isinstance(e.get("search"), dict) else {}
-        if isinstance(r, dict) and search.get("mode") in (None, "match"):
+        if not isinstance(r, dict):
+            continue
+        mode = search.get("mode")
+        if mode == "match" or (mode is None and (rtype is None or r.get("resourceType") == rtype)):
             out.append(f"{r.get('resourceType')}/{r.get('id')}")
     return out
 
@@ -176,7 +190,7 @@ def _match_count(value, resp, body, ctx):
     claim _tag returns it) is not counted."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         return False, "response is not a Bundle"
-    found = matches(body)
+    found = matches(body, searched_type(resp))
     ours = [m for m in found if ctx.is_ours(m)]
     foreign = f" ({len(found) - len(ours)} more from outside this run not counted)" if len(found) > len(ours) else ""
     return len(ours) == value, f"{len(ours)} of this run's resources matched, expected {value}{foreign}"
@@ -189,7 +203,7 @@ def _match_order(value, resp, body, ctx):
         return False, "response is not a Bundle"
     refs = _fixture_refs(value, ctx)
     names = {ref: n for n, ref in refs.items()}
-    got = [names[m] for m in matches(body) if m in names]
+    got = [names[m] for m in matches(body, searched_type(resp)) if m in names]
     return got == list(value), f"this run's matches in the order {got}, expected {list(value)}"
 
 
