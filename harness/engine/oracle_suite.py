@@ -230,7 +230,7 @@ def _structural(oracle: Oracle, rtype: str, scope: tuple, claimed: dict, label: 
     base = list(scope)
     everything = oracle.expected(rtype, base)
     specs = [("paging", "_count=1, every next link followed: the same set, no duplicate",
-              base + [("_count", "1")], {}, "search.html#count: '_count … the number of results per page'"),
+              base + [("_count", "1")], {"paging": True}, "search.html#count: '_count … the number of results per page'"),
              ("count", "_summary=count: Bundle.total is the number of matches", base + [("_summary", "count")],
               {"count": True}, "search.html#summary: '_summary=count … return only the count, not the resources'")]
     if SORT_BY.get(rtype) in claimed["searchParams"]:

@@ -136,3 +136,16 @@ def test_included_entries_without_search_mode_count_as_included():
     ok, msg = check.judge({"resourceType": "Bundle", "entry": [{"resource": STUDIES[0]}, {"resource": STUDIES[1]},
                                                                 {"resource": patient}]})
     assert ok, msg
+
+
+def test_the_generated_paging_case_names_the_unreachable_page():
+    from harness.engine.session import RunOptions, execute
+    from harness.server.embedded import running
+
+    with running("r5", faults=("drop-last-page",)) as base:
+        result, _ = execute([], RunOptions(server=base, oracle=True, oracle_filter=lambda c: c.id.endswith(".paging")))
+    failed = [r for r in result.cases if r.status == "failed"]
+    assert len(failed) == 2
+    for r in failed:
+        assert "?_tag=" in r.message and "&_count=1: " in r.message  # the query as sent
+        assert "not reached by following the next links" in r.message and "()" not in r.message
