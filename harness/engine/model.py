@@ -48,6 +48,7 @@ class Requires:
     revinclude: tuple[str, ...] = ()  # _revinclude values (rest.resource.searchRevInclude)
     chains: tuple[str, ...] = ()  # chained parameters, e.g. subject.identifier (SearchParameter.chain)
     unclaimed: str = "skip"  # what an unclaimed include / revinclude / chain does: skip | strict
+    updateCreate: bool = False  # CapabilityStatement.rest.resource.updateCreate must be true
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Capture:
     name: str
     fhirpath: str | None = None
     header: str | None = None
+    created: str | None = None  # "id" | "versionId" of what the step created (body, else Location)
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,8 @@ def case_from_dict(d: dict, suite: str, file: str, line: int) -> Case:
 def _requires(d: dict) -> Requires:
     r = _build(Requires, d)
     return Requires(r.resource, tuple(r.interactions), tuple(r.searchParams), tuple(r.system),
-                    tuple(r.operations), tuple(r.include), tuple(r.revinclude), tuple(r.chains), r.unclaimed)
+                    tuple(r.operations), tuple(r.include), tuple(r.revinclude), tuple(r.chains), r.unclaimed,
+                    bool(r.updateCreate))
 
 
 def _var(name: str, v) -> Var:
