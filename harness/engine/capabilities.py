@@ -13,6 +13,10 @@ VERSION_PREFIX = (("4.0", "r4"), ("4.3", "r4b"), ("5.0", "r5"), ("4.1", "r4b"))
 MODIFIER_EXT = "urn:imaging-harness:search-modifier"
 
 
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def version_name(fhir_version: str | None) -> str | None:
     for prefix, name in VERSION_PREFIX:
         if fhir_version and fhir_version.startswith(prefix):
@@ -56,8 +60,8 @@ class Capabilities:
                                    if isinstance(p, dict)},
                     "definitions": {p.get("name"): p.get("definition") for p in r.get("searchParam") or []
                                     if isinstance(p, dict) and isinstance(p.get("definition"), str)},
-                    "include": {v for v in r.get("searchInclude") or [] if isinstance(v, str)},
-                    "revinclude": {v for v in r.get("searchRevInclude") or [] if isinstance(v, str)},
+                    "include": {v for v in _list(r.get("searchInclude")) if isinstance(v, str)},
+                    "revinclude": {v for v in _list(r.get("searchRevInclude")) if isinstance(v, str)},
                 }
         sw = cs.get("software") if isinstance(cs.get("software"), dict) else {}
         return cls(cs.get("fhirVersion"), " ".join(filter(None, [sw.get("name"), sw.get("version")])) or None,
