@@ -211,7 +211,7 @@ def run(
         except ImportError:
             typer.echo("error: the embedded reference server is not available; pass --server URL", err=True)
             raise typer.Exit(EXIT_USAGE)
-        known = getattr(faults_mod, "FAULTS", {})
+        known = {**getattr(faults_mod, "FAULTS", {}), **getattr(faults_mod, "OPTIONS", {})}
         bad = [f for f in fault if f not in known]
         if bad:
             typer.echo(f"error: unknown fault(s) {', '.join(bad)}; known: {', '.join(known)}", err=True)
@@ -315,7 +315,7 @@ def serve(
 
     Stops on SIGINT (exit code 0) or SIGTERM (terminated by it, as uvicorn does) after answering the
     requests in flight; with --workers N, exit code 1 if a worker failed to start or to stop."""
-    from harness.server.faults import CASES, EVERY_SEARCH, FAULTS
+    from harness.server.faults import CASES, EVERY_SEARCH, FAULTS, OPTIONS
 
     if list_faults:
         for name, text in FAULTS.items():
@@ -323,8 +323,10 @@ def serve(
             if name in CASES:
                 every = "every search case, e.g. " if name in EVERY_SEARCH else ""
                 typer.echo(f"{'':<24} fails: {every}{', '.join(CASES[name])}")
+        for name, text in OPTIONS.items():
+            typer.echo(f"{name:<24} (conformant option) {text}")
         raise typer.Exit(EXIT_OK)
-    unknown = [f for f in fault if f not in FAULTS]
+    unknown = [f for f in fault if f not in FAULTS and f not in OPTIONS]
     if unknown:
         typer.echo(f"error: unknown --fault {', '.join(unknown)}; see --list-faults", err=True)
         raise typer.Exit(EXIT_USAGE)

@@ -30,7 +30,7 @@ class Console:
             self.done += 1
             r = event.result
             tty = getattr(self.stream, "isatty", lambda: False)()
-            if self.verbose or r.status in ("failed", "error"):
+            if self.verbose or r.status in ("failed", "error") or r.message.startswith("passed (erratum "):
                 self._w(f"{chr(13) if tty else ''}[{self.done}/{self.planned}] {r.status.upper():7} {r.case.id}: {r.message}\n")
             elif tty:
                 width = 30
