@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.engine.sink import PrintableLogs
 from harness.server.faults import Faults
 from harness.server.guard import LOOPBACK_NAMES, Guard, page
 from harness.server.interactions import FhirServer, Req, Resp
@@ -29,6 +30,7 @@ JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhi
 FORMAT_OK = ("json", "application/json", "application/fhir+json", "application/json+fhir")
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 log = logging.getLogger("harness.server")
+log.addFilter(PrintableLogs())  # request paths and headers are the client's text: printable in every log line
 
 
 def _media(value: str) -> str:

@@ -94,6 +94,8 @@ class Builder:
         if p is None:
             raise Unsupported(f"unknown search parameter {code!r} for {rtype}")
         if dot:
+            if not self.cat.chaining:
+                raise Unsupported(f"chained parameters ({name!r}) are not supported")
             if name.count(".") > MAX_CHAIN:
                 raise FhirError(400, f"{name[:200]!r} chains {name.count('.')} links; this server follows at "
                                      f"most {MAX_CHAIN}", code="too-costly")
@@ -287,6 +289,8 @@ class Builder:
 
 
 def _include_spec(cat: Catalog, value: str, iterate: bool) -> tuple[str, str, str | None, bool]:
+    if not cat.includes:
+        raise Unsupported("_include and _revinclude are not supported")
     parts = value.split(":")
     if len(parts) not in (2, 3):
         raise FhirError(400, f"_include/_revinclude value {value!r} is not Type:param[:target]")
