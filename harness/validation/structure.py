@@ -132,8 +132,9 @@ class Walker:
                             self.primitive(base, None, value, obj, loc, resource, root)
                         continue
                     if isinstance(value, dict) and value.keys() == {"fhir_comments"}:
-                        self.comments(f"{loc}.{key[1:]}")  # `_id` with only comments: nothing else
-                        continue
+                        if key[1:] not in obj:  # else reported with its value (`_id` beside `id`)
+                            self.comments(f"{loc}.{key[1:]}")
+                        continue  # `_id` with only comments: nothing but comments
             if key == "fhir_comments":
                 self.comments(loc)
                 continue
