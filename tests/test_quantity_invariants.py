@@ -149,6 +149,13 @@ def test_other_comparisons_are_fhirpathpys(expression):
     assert _evaluate(expression, {}, "Element") == fhirpathpy.evaluate({}, expression, {}, models["r4"])
 
 
+def test_a_quantity_against_a_literal():
+    node = {"value": 90, "unit": "min", "system": UCUM, "code": "min"}
+    assert _evaluate("$this > 1 'h'", node, "Duration") == [True]
+    assert _evaluate("$this < 1.4 'h'", node, "Duration") == [False]
+    assert _evaluate("$this > 1 'kg'", node, "Duration") == []  # other dimensions: not comparable
+
+
 def test_unsupported_functions_still_raise():
     with pytest.raises(NotEvaluable):
         _evaluate("start.lowBoundary() < end", {"start": "2020-01-01", "end": "2020-01-02"}, "Period")

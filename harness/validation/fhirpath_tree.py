@@ -25,16 +25,19 @@ from typing import Any, Callable
 
 import fhirpathpy
 from fhirpathpy.engine.invocations import invocation_registry
+from fhirpathpy.engine.nodes import FP_Quantity
 from fhirpathpy.engine.util import arraify, get_data
 from fhirpathpy.parser import parse
 
-from harness.validation import quantities
+from harness.validation import quantities, ucum
 
 _LOGIC = {"OrExpression", "AndExpression", "ImpliesExpression"}
 _COMPARE = {"InequalityExpression": ("<", "<=", ">", ">="), "EqualityExpression": ("=", "!=")}
 #: -1 / 0 / 1 (left less / equal / greater) -> the operator's verdict
 _VERDICT = {"<": lambda c: c < 0, "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0,
             "=": lambda c: c == 0, "!=": lambda c: c != 0}
+
+
 class _Failed:
     __slots__ = ("error",)
 
@@ -162,6 +165,11 @@ def _quantity(result: list, model: dict):
     x = result[0]
     if isinstance(x, quantities.Qty):
         return x
+    if isinstance(x, FP_Quantity):  # a literal such as 5 'mg' (a UCUM code); calendar words are not
+        unit = x.unit
+        if len(unit) > 1 and unit[0] == unit[-1] == "'":
+            return quantities.Qty(x.value, ucum.SYSTEM, unit[1:-1], None)
+        return None
     path = getattr(x, "path", None)
     if path in quantities.QUANTITY_TYPES:
         return quantities.from_element(x.data) or _NO_VALUE
