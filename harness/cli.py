@@ -159,7 +159,7 @@ def run(
     embedded_version: Optional[str] = typer.Option(None, "--embedded-version",
                                                    help="FHIR version of the embedded server, r4 or r5 (default: "
                                                         "--fhir-version when that is r4 or r5, else r5)."),
-    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
+    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Your own test case directory (default: the cases installed with the harness)."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="One line per case."),
 ) -> None:
     """Run the conformance cases against a FHIR server and write the reports."""
@@ -250,7 +250,7 @@ def run(
 def list_cases(
     suite: List[str] = typer.Option([], "--suite", help="Only these suites."),
     tag: List[str] = typer.Option([], "--tag", help="Only cases with one of these tags."),
-    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
+    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Your own test case directory (default: the cases installed with the harness)."),
     fmt: str = typer.Option("text", "--format", help="text or json."),
 ) -> None:
     """List the test cases: id, suite, versions, tags, title and requirement."""
