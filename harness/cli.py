@@ -138,6 +138,8 @@ def run(
     json_out: Optional[Path] = typer.Option(None, "--json", help="JSON results (default REPORTS-DIR/results.json)."),
     testreport: Optional[Path] = typer.Option(None, "--testreport", help="FHIR TestReport (default REPORTS-DIR/testreport.json)."),
     html: Optional[Path] = typer.Option(None, "--html", help="HTML report (default REPORTS-DIR/report.html)."),
+    summary: Optional[Path] = typer.Option(None, "--summary", help="Markdown summary (PR comment, CI step "
+                                           "summary); written only when given."),
     reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Where reports go by default."),
     token: Optional[str] = typer.Option(None, "--token", envvar="FHIR_TOKEN", show_envvar=True,
                                         help="Bearer token (never written to any report)."),
@@ -159,7 +161,7 @@ def run(
     embedded_version: Optional[str] = typer.Option(None, "--embedded-version",
                                                    help="FHIR version of the embedded server, r4 or r5 (default: "
                                                         "--fhir-version when that is r4 or r5, else r5)."),
-    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
+    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Your own test case directory (default: the cases installed with the harness)."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="One line per case."),
 ) -> None:
     """Run the conformance cases against a FHIR server and write the reports."""
@@ -168,7 +170,7 @@ def run(
 
     from harness.engine.session import RunOptions, execute
     from harness.reports.console import Console
-    from harness.reports.registry import FORMATS, FileReport
+    from harness.reports.registry import DEFAULT, FORMATS, FileReport
 
     if token_file is not None:
         from harness.tokenfile import TokenFileError, read_token
@@ -214,9 +216,10 @@ def run(
     def oracle_filter(c) -> bool:
         return ((not oracle_ids or any(c.id == i or c.id.startswith(i + ".") for i in oracle_ids))
                 and (not tag or bool(set(tag) & set(c.tags))))
-    paths = {"junit": junit, "json": json_out, "testreport": testreport, "html": html}
+    paths = {"junit": junit, "json": json_out, "testreport": testreport, "html": html, "summary": summary}
     subscribers = [Console(verbose=verbose)] + [
-        FileReport(name, paths[name] or reports_dir / FORMATS[name][1]) for name in FORMATS]
+        FileReport(name, paths[name] or reports_dir / FORMATS[name][1]) for name in FORMATS
+        if paths[name] or name in DEFAULT]
     if server is None:
         try:
             from harness.server import faults as faults_mod
@@ -276,7 +279,7 @@ def _settle_reports(reports) -> bool:
 def list_cases(
     suite: List[str] = typer.Option([], "--suite", help="Only these suites."),
     tag: List[str] = typer.Option([], "--tag", help="Only cases with one of these tags."),
-    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Test case directory (default: testcases/)."),
+    cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Your own test case directory (default: the cases installed with the harness)."),
     fmt: str = typer.Option("text", "--format", help="text or json."),
 ) -> None:
     """List the test cases: id, suite, versions, tags, title and requirement."""

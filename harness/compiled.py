@@ -7,48 +7,73 @@ of the two on fixtures, a generated corpus and mutations of it.
 
 The source is used instead of the compiled module
 * for every module when IMAGING_HARNESS_PURE is set (to compare, or to rule the build out), and
-* for a module whose source is newer than its compiled file (an edit after the build: the build
-  would run the old code, so the source runs until the next install).
+* for a module whose source is not the one it was compiled from: the build records each source's
+  SHA-256 (setup.py, `_compiled.json` beside the package), and a source with another hash (an edit
+  after the build), or one the record does not name, runs as source until the next install.
+  The decision rests on content only: pip writes each `.py` after its compiled file, and touching or
+  copying files changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
 
 PURE_ENV = "IMAGING_HARNESS_PURE"
+RECORD = "_compiled.json"  # written by setup.py's build_ext: module -> SHA-256 of its source
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _built() -> dict[str, tuple[Path, Path]]:
+def built(package: Path) -> dict[str, tuple[Path, Path]]:
     """module name -> (compiled file, source file), for the compiled files beside a source."""
     found: dict[str, tuple[Path, Path]] = {}
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        for built in _PACKAGE.rglob("*" + suffix):
-            source = built.with_name(built.name[: -len(suffix)] + ".py")
+        for compiled in package.rglob("*" + suffix):
+            source = compiled.with_name(compiled.name[: -len(suffix)] + ".py")
             if source.is_file():
-                rel = source.relative_to(_PACKAGE.parent).with_suffix("")
-                found.setdefault(".".join(rel.parts), (built, source))
+                rel = source.relative_to(package.parent).with_suffix("")
+                found.setdefault(".".join(rel.parts), (compiled, source))
     return found
 
 
-def _why_source(built: Path, source: Path) -> str | None:
+def record(package: Path) -> dict[str, str]:
+    """The build's record (module -> SHA-256 of the source compiled); empty if missing or unreadable."""
+    try:
+        data = json.loads((package / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def why_source(name: str, source: Path, recorded: dict[str, str]) -> str | None:
+    """Why module `name` runs from `source` rather than compiled, or None: it runs compiled."""
     if os.environ.get(PURE_ENV):
         return f"{PURE_ENV} is set"
+    if name not in recorded:
+        return "the build recorded no source for it (reinstall to compile it)"
     try:
-        if source.stat().st_mtime > built.stat().st_mtime:
-            return "the source is newer than the build (reinstall to compile it)"
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
     except OSError:
-        return "the compiled file cannot be read"
+        return "its source cannot be read"
+    if digest != recorded[name]:
+        return "the source differs from the one compiled (reinstall to compile it)"
     return None
 
 
-_BUILT = _built()
-_SOURCE = {name: why for name, (built, source) in _BUILT.items()
-           if (why := _why_source(built, source)) is not None}
+def decide(package: Path) -> tuple[dict[str, tuple[Path, Path]], dict[str, str]]:
+    """(every built module, the ones that run from source with the reason)."""
+    found = built(package)
+    recorded = record(package) if found else {}
+    return found, {name: why for name, (_, source) in found.items()
+                   if (why := why_source(name, source, recorded)) is not None}
+
+
+_BUILT, _SOURCE = decide(_PACKAGE)
 
 
 class _SourceFinder:

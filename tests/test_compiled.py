@@ -62,22 +62,57 @@ def test_the_source_gives_the_results_of_the_compiled_modules():
     assert len(here) > 1000 and json.loads(json.dumps(here)) == there["results"]
 
 
-def test_a_source_newer_than_its_build_runs_as_source(tmp_path):
-    """An edit after the build must not run the old compiled code."""
+def _fake_package(tmp_path: Path, record: dict | None) -> Path:
+    """harness/ with compiled.py, a module `mod` and a compiled file beside it (never loaded unless
+    compiled.py chose it: it is not a real extension)."""
     pkg = tmp_path / "harness"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    src = Path(compiled.__file__).read_text(encoding="utf-8")
-    (pkg / "compiled.py").write_text(src, encoding="utf-8")
+    (pkg / "compiled.py").write_text(Path(compiled.__file__).read_text(encoding="utf-8"), encoding="utf-8")
     (pkg / "mod.py").write_text("WHERE = 'source'\n")
     built = pkg / ("mod" + compiled.importlib.machinery.EXTENSION_SUFFIXES[0])
-    built.write_bytes(b"not a real extension")  # never loaded: its source is newer
-    os.utime(built, (1_000_000_000, 1_000_000_000))
-    code = ("import harness.compiled as c, harness.mod as m; print(m.WHERE, c.status()['harness.mod'])")
+    built.write_bytes(b"not a real extension")
+    if record is not None:
+        (pkg / compiled.RECORD).write_text(json.dumps(record), encoding="utf-8")
+    return pkg
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_edited_source_runs_as_source(tmp_path):
+    """An edit after the build must not run the old compiled code: the build recorded another hash."""
+    pkg = _fake_package(tmp_path, {"harness.mod": "0" * 64})
+    code = "import harness.compiled as c, harness.mod as m; print(m.WHERE, c.status()['harness.mod'])"
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                          env={k: v for k, v in os.environ.items() if k != compiled.PURE_ENV})
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "source the source is newer than the build (reinstall to compile it)"
+    assert run.stdout.strip() == "source the source differs from the one compiled (reinstall to compile it)"
+    assert pkg.is_dir()
+
+
+def test_the_decision_rests_on_the_source_content_not_on_file_times(tmp_path, monkeypatch):
+    """pip writes each .py after its compiled file; touching files must not change which code runs."""
+    monkeypatch.delenv(compiled.PURE_ENV, raising=False)
+    pkg = _fake_package(tmp_path, None)
+    (pkg / compiled.RECORD).write_text(json.dumps({"harness.mod": _sha(pkg / "mod.py")}), encoding="utf-8")
+    built = next(pkg.glob("mod.*"))
+    os.utime(built, (1_000_000_000, 1_000_000_000))  # the source is far newer than its build
+    found, source = compiled.decide(pkg)
+    assert set(found) == {"harness.mod"} and source == {}
+    os.utime(pkg / "mod.py", (900_000_000, 900_000_000))  # and far older
+    assert compiled.decide(pkg)[1] == {}
+    (pkg / "mod.py").write_text("WHERE = 'edited'\n")
+    assert compiled.decide(pkg)[1] == {"harness.mod": "the source differs from the one compiled (reinstall to compile it)"}
+    (pkg / compiled.RECORD).write_text("{not json", encoding="utf-8")
+    assert compiled.decide(pkg)[1] == {"harness.mod": "the build recorded no source for it (reinstall to compile it)"}
+    (pkg / compiled.RECORD).unlink()
+    assert compiled.decide(pkg)[1] == {"harness.mod": "the build recorded no source for it (reinstall to compile it)"}
+    monkeypatch.setenv(compiled.PURE_ENV, "1")
+    assert compiled.decide(pkg)[1] == {"harness.mod": f"{compiled.PURE_ENV} is set"}
 
 
 def test_the_status_names_every_built_module():

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from harness import shipped
 from harness.engine import ids
 
-ROOT = Path(__file__).resolve().parents[2] / "fixtures"
+ROOT = shipped.folder("fixtures")  # package data when installed, fixtures/ in a checkout
 TAG_SYSTEM = "urn:imaging-harness:run"
 FAMILY = {"r4": "r4", "r4b": "r4", "r5": "r5"}
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from harness import shipped
 from harness.engine import fixtures as fx
 from harness.engine.model import BUILTINS, VAR_RE, Case, case_from_dict, step_strings
 
 SCHEMA_PATH = Path(__file__).with_name("case.schema.json")
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CASES = ROOT / "testcases"
+DEFAULT_CASES = shipped.folder("testcases")  # package data when installed, testcases/ in a checkout
 
 
 @dataclass(frozen=True)

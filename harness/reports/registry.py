@@ -1,5 +1,6 @@
 """Run report formats: name → (module, default file name). Adding a format is one module with
-`render(run: RunResult) -> str` and one line here."""
+`render(run: RunResult) -> str` and one line here. `run` writes the DEFAULT formats on every run and
+the others only when their option names a file (`--summary FILE`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ FORMATS = {
     "json": ("harness.reports.json_report", "results.json"),
     "testreport": ("harness.reports.testreport", "testreport.json"),
     "html": ("harness.reports.html", "report.html"),
+    "summary": ("harness.reports.summary", "summary.md"),
 }
+DEFAULT = ("junit", "json", "testreport", "html")
 
 
 def renderer(name: str):

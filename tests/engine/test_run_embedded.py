@@ -95,7 +95,7 @@ def test_cleanup_deletes_exactly_what_was_created(r5_run):
 
 def test_token_in_no_report(r5_run):
     files = list(r5_run["tmp"].iterdir())
-    assert len(files) == 4
+    assert len(files) == len(FORMATS)  # every format, the Markdown summary too
     for f in files:
         text = f.read_text(encoding="utf-8")
         assert TOKEN not in text, f
@@ -188,7 +188,7 @@ def test_unreachable_server_still_writes_reports(tmp_path):
     s.close()
     result, code = run_into(tmp_path, f"http://127.0.0.1:{port}", cases=load_cases(case_ids=["cap.metadata"]))
     assert code == 3 and result.status == "error" and "unreachable" in result.message
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.html", "results.json", "testreport.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FORMATS[n][1] for n in FORMATS)  # summary.md too
     root = ET.parse(tmp_path / "junit.xml").getroot()
     assert root.find(".//error") is not None
     xml = junit_checked(tmp_path / "junit.xml")
