@@ -101,7 +101,7 @@ def version() -> None:
 
 # --- test engine: `run` and `cases` (issue #4) ------------------------------------------------------
 
-EXIT_FAILED, EXIT_UNREACHABLE = 1, 3
+EXIT_FAILED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 3, 130
 
 
 def _parse_headers(values: list[str]) -> dict:
@@ -223,24 +223,43 @@ def run(
         server_cm = running(version=embedded, faults=tuple(fault))
     else:
         server_cm = contextlib.nullcontext(server)
-    with server_cm as base:
-        opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
-                          secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
-                          workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
-                          fail_on=fail_on, oracle=oracle, oracle_filter=oracle_filter,
-                          max_pages=max_pages)
-        try:
+    console = subscribers[0]
+    try:
+        with server_cm as base:
+            opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
+                              secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
+                              workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
+                              fail_on=fail_on, oracle=oracle, oracle_filter=oracle_filter,
+                              max_pages=max_pages)
             result, code = execute(cases, opts, subscribers)
-        except KeyboardInterrupt:
-            typer.echo("interrupted: reports written, what the run created deleted", err=True)
-            raise typer.Exit(130)
+    except KeyboardInterrupt:  # before the run started (the run itself handles Ctrl-C), or after it
+        console.close()
+        written = [s for s in subscribers[1:] if s.written]
+        typer.echo("interrupted: " + ("the reports were written" if written else
+                                      "before the run started; no case ran and no report was written"), err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    finally:
+        console.close()
     for s in subscribers[1:]:
         if s.written:
-            typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
+            typer.echo(f"  {s.fmt:<10} {s.path}")
         elif s.error:
             typer.echo(f"error: {s.fmt} report: {s.error}", err=True)
             code = code or EXIT_USAGE
+    if code == EXIT_INTERRUPTED:
+        typer.echo(_interrupted_line(result, all(s.written for s in subscribers[1:])), err=True)
     raise typer.Exit(code)
+
+
+def _interrupted_line(result, reports_written: bool) -> str:
+    """The last line of an interrupted run: only what is true of it."""
+    if result.status != "interrupted":  # Ctrl-C came while the reports of a finished run were written
+        return "interrupted after the run finished: the reports are complete"
+    parts = ["every case that finished is in the reports" if reports_written else "some reports were not written"]
+    if result.created:
+        parts.append(f"created {result.created}, deleted {result.deleted}" +
+                     (f", {len(result.left)} left on the server (listed above)" if result.left else ""))
+    return "interrupted: " + "; ".join(parts)
 
 
 @app.command("cases")

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from harness.engine import assertions as A
 from harness.engine import fixtures as fx
 from harness.engine.capabilities import Capabilities
-from harness.engine.events import ERROR, SKIPPED, Bus, CaseFinished, CaseResult, RunFinished, RunResult, RunStarted
+from harness.engine.events import (ERROR, SKIPPED, Bus, CaseFinished, CaseResult, CasesPlanned, RunFinished, RunResult,
+                                   RunStarted)
 from harness.engine.http import Client, ClientConfig, TransportError
+from harness.engine.interrupts import Interrupts
 from harness.engine.model import Case
 from harness.engine.runner import RunContext, Tracker, run_case
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 KNOWN_VERSIONS = ("r4", "r4b", "r5")
 
 
@@ -105,6 +107,9 @@ def _precompile(cases: list[Case], version: str) -> list[tuple[Case, str]]:
 
 
 def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunResult, int]:
+    """Run the cases; returns the RunResult (every finished case in it) and the exit code. Ctrl-C
+    (harness.engine.interrupts) ends the run early with EXIT_INTERRUPTED, and the reports are still
+    written with every case that finished."""
     bus = Bus(subscribers)
     run_id = uuid.uuid4().hex[:16]
     t0 = time.monotonic()
@@ -113,91 +118,159 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
                                  read_timeout=opts.timeout, max_bytes=opts.max_bytes, read_only=opts.read_only))
     result = RunResult(run_id, client.redact(opts.server), None, None, _now())
     tracker = Tracker()
-    caps = None
+    state = _State(len(cases))
     exit_code = EXIT_PASSED
-    try:
-        caps, problem = _discover(client)
-        if problem:
-            result.status, result.message = "error", problem
-            exit_code = EXIT_UNREACHABLE
-            return result, exit_code
-        result.fhir_version, result.software = caps.fhir_version, caps.software
-        version = caps.version if opts.fhir_version == "auto" else opts.fhir_version
-        if version not in KNOWN_VERSIONS:
-            result.status = "error"
-            result.message = (f"the server's fhirVersion {caps.fhir_version!r} is not one the cases cover"
-                              if opts.fhir_version == "auto" else f"unknown FHIR version {version!r}")
-            exit_code = EXIT_USAGE
-            return result, exit_code
-        bus.emit(RunStarted(run_id, result.server, caps.fhir_version, len(cases), opts.oracle))
-        runnable, skipped = plan(cases, caps, version, opts.read_only)
-        for r in skipped:
-            bus.emit(CaseFinished(r))
-        result.cases += skipped
-        for c, msg in _precompile(runnable, version):
-            runnable.remove(c)
-            r = CaseResult(c, ERROR, f"harness: {msg}")
-            bus.emit(CaseFinished(r))
-            result.cases.append(r)
-        loaded = fx.Loaded()
-        dataset_names = set(fx.dataset(version))
-        needing = [c for c in runnable if c.referenced_fixtures() & dataset_names]
-        reason = _no_load_reason(caps, version, opts.read_only) if needing or opts.oracle else None
-        load_problem = None
-        if (needing or opts.oracle) and reason is None:
+    with Interrupts() as interrupts:
+        try:
             try:
-                loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.record)
-                result.fixtures_via = loaded.via
-            except (fx.LoadError, TransportError) as e:
-                load_problem = f"the {version} dataset could not be loaded: {e}"
-                result.message = load_problem
-        for c in needing if (reason or load_problem) else []:
-            runnable.remove(c)
-            r = CaseResult(c, SKIPPED if reason else ERROR, reason or load_problem)
-            bus.emit(CaseFinished(r))
-            result.cases.append(r)
-        if opts.oracle:
-            generated = _oracle_cases(client, loaded, caps, version, run_id, reason or load_problem, opts)
-            cases = list(cases) + [c for c, _ in generated]
-            for c, why in generated:
-                if why:
-                    r = CaseResult(c, SKIPPED, why)
-                    bus.emit(CaseFinished(r))
-                    result.cases.append(r)
-                else:
-                    runnable.append(c)
-        ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
-                         server_resolver=lambda: _server_resolver(client, run_id), deadline=t0 + opts.deadline_s,
-                         builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
-                                   "tag.code": run_id, "base": client.base, "run": run_id,
-                                   "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},
-                         cleanup=opts.cleanup, fail_on=opts.fail_on, max_pages=opts.max_pages)
-        if opts.workers > 1:
-            with ThreadPoolExecutor(max_workers=opts.workers) as pool:
-                result.cases += list(pool.map(lambda c: run_case(c, ctx), runnable))
-        else:
-            result.cases += [run_case(c, ctx) for c in runnable]
-        order = {c.id: i for i, c in enumerate(cases)}  # generated cases were appended to cases
-        result.cases.sort(key=lambda r: order.get(r.case.id, 0))
-        exit_code = EXIT_FAILED if any(r.status in ("failed", "error") for r in result.cases) else EXIT_PASSED
-        return result, exit_code
-    except KeyboardInterrupt:
-        result.status, result.message = "interrupted", "interrupted by the user (Ctrl-C)"
-        raise
-    except Exception as e:  # noqa: BLE001 - reported in every report, never a traceback
-        result.status, result.message = "error", f"harness error: {type(e).__name__}: {client.redact(str(e))}"
-        exit_code = EXIT_FAILED
-        return result, exit_code
-    finally:
-        if opts.cleanup:
-            _cleanup(client, tracker, result, caps.system if caps else frozenset())
+                exit_code = _run(cases, opts, bus, client, result, tracker, state, interrupts, t0)
+            except KeyboardInterrupt:
+                interrupts.interrupted()
+            except Exception as e:  # noqa: BLE001 - reported in every report, never a traceback
+                result.status, result.message = "error", f"harness error: {type(e).__name__}: {client.redact(str(e))}"
+                exit_code = EXIT_FAILED
+        finally:
+            _finish(opts, bus, client, result, tracker, state, interrupts, t0)
+    return result, EXIT_INTERRUPTED if interrupts.count else exit_code
+
+
+@dataclass
+class _State:
+    """What the end of a run needs to know about how far it got."""
+
+    file_cases: int
+    caps: Capabilities | None = None
+    planned: int | None = None  # every case the run reports, once the search-oracle suite is generated
+    order: dict = field(default_factory=dict)
+
+
+def _run(cases, opts, bus, client, result, tracker, state, interrupts, t0) -> int:
+    caps, problem = _discover(client)
+    if problem:
+        result.status, result.message = "error", problem
+        return EXIT_UNREACHABLE
+    state.caps = caps
+    result.fhir_version, result.software = caps.fhir_version, caps.software
+    version = caps.version if opts.fhir_version == "auto" else opts.fhir_version
+    if version not in KNOWN_VERSIONS:
+        result.status = "error"
+        result.message = (f"the server's fhirVersion {caps.fhir_version!r} is not one the cases cover"
+                          if opts.fhir_version == "auto" else f"unknown FHIR version {version!r}")
+        return EXIT_USAGE
+    run_id = result.run_id
+    bus.emit(RunStarted(run_id, result.server, caps.fhir_version, len(cases), opts.oracle))
+    if not opts.oracle:
+        state.planned = len(cases)
+        bus.emit(CasesPlanned(state.planned))
+    runnable, skipped = plan(cases, caps, version, opts.read_only)
+    for r in skipped:
+        bus.emit(CaseFinished(r))
+    result.cases += skipped
+    for c, msg in _precompile(runnable, version):
+        runnable.remove(c)
+        r = CaseResult(c, ERROR, f"harness: {msg}")
+        bus.emit(CaseFinished(r))
+        result.cases.append(r)
+    loaded = fx.Loaded()
+    dataset_names = set(fx.dataset(version))
+    needing = [c for c in runnable if c.referenced_fixtures() & dataset_names]
+    reason = _no_load_reason(caps, version, opts.read_only) if needing or opts.oracle else None
+    load_problem = None
+    if (needing or opts.oracle) and reason is None:
+        try:
+            loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.record)
+            result.fixtures_via = loaded.via
+        except (fx.LoadError, TransportError) as e:
+            load_problem = f"the {version} dataset could not be loaded: {e}"
+            result.message = load_problem
+    for c in needing if (reason or load_problem) else []:
+        runnable.remove(c)
+        r = CaseResult(c, SKIPPED if reason else ERROR, reason or load_problem)
+        bus.emit(CaseFinished(r))
+        result.cases.append(r)
+    if opts.oracle:
+        generated = _oracle_cases(client, loaded, caps, version, run_id, reason or load_problem, opts)
+        cases = list(cases) + [c for c, _ in generated]
+        state.planned = len(cases)
+        bus.emit(CasesPlanned(state.planned))
+        for c, why in generated:
+            if why:
+                r = CaseResult(c, SKIPPED, why)
+                bus.emit(CaseFinished(r))
+                result.cases.append(r)
+            else:
+                runnable.append(c)
+    state.order = {c.id: i for i, c in enumerate(cases)}  # generated cases were appended to cases
+    ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
+                     server_resolver=lambda: _server_resolver(client, run_id), deadline=t0 + opts.deadline_s,
+                     builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
+                               "tag.code": run_id, "base": client.base, "run": run_id,
+                               "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},
+                     cleanup=opts.cleanup, fail_on=opts.fail_on, max_pages=opts.max_pages, stop=interrupts.stop)
+    run_cases(runnable, ctx, opts.workers, result.cases.append)
+    return EXIT_FAILED if any(r.status in ("failed", "error") for r in result.cases) else EXIT_PASSED
+
+
+def _finish(opts, bus, client, result, tracker, state, interrupts, t0) -> None:
+    """Delete what the run created (a Ctrl-C stops that; what is left is listed), then write the
+    reports (a Ctrl-C waits for them)."""
+    cleanup_stopped = False
+    if opts.cleanup:
+        try:
+            _cleanup(client, tracker, result, state.caps.system if state.caps else frozenset())
+        except KeyboardInterrupt:
+            interrupts.interrupted()
+            cleanup_stopped = True
+    with interrupts.held():
+        result.cases.sort(key=lambda r: state.order.get(r.case.id, 0))
         result.created, result.deleted = tracker.counts()
         result.left = [client.redact(x) for x in tracker.left()]
+        if interrupts.count:
+            result.status = "interrupted"
+            result.message = interrupted_message(len(result.cases), state.planned, state.file_cases,
+                                                 cleanup_stopped, len(result.left))
         result.finished = _now()
         result.duration_ms = int((time.monotonic() - t0) * 1000)
         bus.emit(RunFinished(result))
         if bus.problems:
             result.cleanup_problems += [f"report: {p}" for p in bus.problems]
+
+
+def interrupted_message(done: int, planned: int | None, file_cases: int, cleanup_stopped: bool, left: int) -> str:
+    """What an interrupted run did, in words that are true at any moment it can be interrupted."""
+    if planned is None:
+        how_far = (f"{done} of the {file_cases} case(s) from the case files finished; the search-oracle "
+                   "suite was not generated")
+    else:
+        how_far = f"{done} of {planned} case(s) finished" + (f", {planned - done} did not" if planned > done else "")
+    msg = f"interrupted by the user (Ctrl-C): {how_far}"
+    if cleanup_stopped:
+        msg += f"; deleting what the run created was stopped ({left} left on the server)"
+    return msg
+
+
+def run_cases(runnable: list[Case], ctx: RunContext, workers: int, done) -> None:
+    """Run the cases, handing each result to `done` (in this thread) as soon as it finishes, so an
+    interrupted run still has every case that finished. With workers, a Ctrl-C (ctx.stop) lets no
+    case start another step; the cases stopped that way did not finish and are not handed on."""
+    if workers <= 1:
+        for c in runnable:
+            done(run_case(c, ctx))
+        return
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = [pool.submit(run_case, c, ctx) for c in runnable]
+    collected = set()
+    try:
+        for f in as_completed(futures):
+            collected.add(f)
+            done(f.result())
+    finally:
+        if ctx.stop is not None:
+            ctx.stop.set()  # only reached early on an interrupt or an error: no case starts a step
+        pool.shutdown(wait=True, cancel_futures=True)
+        for f in futures:  # those that finished while this thread was interrupted
+            if f not in collected and f.done() and not f.cancelled() and f.exception() is None:
+                done(f.result())
 
 
 def _oracle_cases(client, loaded, caps, version, run_id, problem, opts) -> list[tuple[Case, str | None]]:
