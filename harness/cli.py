@@ -14,7 +14,7 @@ from harness import __version__
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Conformance harness and validator for FHIR imaging servers.")
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Fmt(str, Enum):
@@ -43,8 +43,9 @@ def validate(
     one file is checked against the study in another)."""
     from harness import definitions
     from harness.reports.atomic import atomic_file
-    from harness.reports.validation import stream
-    from harness.validation.sources import validate_paths
+    from harness.reports.validation import Tally, stream
+    from harness.validation.sources import missing, skipped_line, validate_paths
+    from harness.validation.version_hint import VersionHint
 
     if fhir_version is not None and fhir_version not in definitions.VERSIONS:
         typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use one of: "
@@ -62,19 +63,44 @@ def validate(
     if workers is not None and workers < 1:
         typer.echo("error: --workers must be at least 1", err=True)
         raise typer.Exit(EXIT_USAGE)
-    results = validate_paths(paths, fhir_version, resolver, workers)
+    absent = missing(paths)
+    if absent:
+        for raw in absent:
+            typer.echo(f"error: {raw}: no such file or directory", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    skipped: list[str] = []
+    hint = VersionHint(fhir_version)
+    tally = Tally()
+
+    def observed():
+        for r in validate_paths(paths, fhir_version, resolver, workers, skipped):
+            hint.observe(r)
+            tally.add(r)
+            yield r
     colour = fmt is Fmt.text and output is None and sys.stdout.isatty()
-    if output is None:
-        tally = stream(fmt.value, results, sys.stdout, colour=colour)
-    else:
-        try:
-            with atomic_file(output) as out:
-                tally = stream(fmt.value, results, out)
-        except OSError as e:
-            typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
-            raise typer.Exit(EXIT_USAGE)
-        if fmt is not Fmt.text:
-            typer.echo(tally.line)
+    try:
+        if output is None:
+            stream(fmt.value, observed(), sys.stdout, colour=colour)
+        else:
+            try:
+                with atomic_file(output) as out:
+                    stream(fmt.value, observed(), out)
+            except OSError as e:
+                typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
+                raise typer.Exit(EXIT_USAGE)
+            if fmt is not Fmt.text:
+                typer.echo(tally.line)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        where = f"{output} was not written" if output is not None else "the output above is incomplete"
+        typer.echo(f"interrupted: {tally.resources} resource(s) validated; {where}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if skipped:  # beside the summary line, unless stdout holds json/junit/outcome
+        typer.echo(skipped_line(skipped), err=output is None and fmt is not Fmt.text)
+    if tally.invalid:
+        note = hint.message()
+        if note:
+            typer.echo(note, err=True)
     raise typer.Exit(EXIT_OK if tally.invalid == 0 else EXIT_INVALID)
 
 
@@ -101,7 +127,7 @@ def version() -> None:
 
 # --- test engine: `run` and `cases` (issue #4) ------------------------------------------------------
 
-EXIT_FAILED, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 1, 3, 130
+EXIT_FAILED, EXIT_UNREACHABLE = 1, 3
 
 
 def _parse_headers(values: list[str]) -> dict:
