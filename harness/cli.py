@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from enum import Enum
 from pathlib import Path
@@ -128,6 +129,7 @@ def version() -> None:
 # --- test engine: `run` and `cases` (issue #4) ------------------------------------------------------
 
 EXIT_FAILED, EXIT_UNREACHABLE = 1, 3
+EXIT_CANNOT_LISTEN = 1  # serve
 
 
 def _parse_headers(values: list[str]) -> dict:
@@ -343,7 +345,9 @@ def serve(
     """Run the reference FHIR imaging server (with optional faults) or the validator service.
 
     Stops on SIGINT (exit code 0) or SIGTERM (terminated by it, as uvicorn does) after answering the
-    requests in flight; with --workers N, exit code 1 if a worker failed to start or to stop."""
+    requests in flight. Exit code 1 if it cannot listen (e.g. the port is taken; the error names the
+    cause), or with --workers N if a worker failed to start or to stop; 2 for a usage error. With
+    --port 0 the address printed has the port the system chose."""
     from harness.server.faults import CASES, EVERY_SEARCH, FAULTS
 
     if list_faults:
@@ -388,17 +392,23 @@ def serve(
     what = "validator service" if validator_only else f"FHIR {fhir_version} server" + (
         f" with faults {', '.join(fault)}" if fault else "")
     config = f"(workers {workers}, http {http}, loop {loop})"
-    if workers == 1:
-        typer.echo(f"imaging-harness {what} on http://{host}:{port} {config}", err=True)
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, http=http, loop=loop)
-        return
     try:
         sock = forked.bind(host, port)
     except OSError as e:
-        typer.echo(f"error: cannot listen on {host}:{port}: {e.strerror or e}", err=True)
-        raise typer.Exit(1)
+        why = (e.strerror or str(e)).lower()
+        more = "; choose another with --port, or --port 0 for any free one" if e.errno == errno.EADDRINUSE else ""
+        typer.echo(f"error: cannot listen on {host}:{port}: {why}{more}", err=True)
+        raise typer.Exit(EXIT_CANNOT_LISTEN)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"imaging-harness {what} on http://{shown}:{sock.getsockname()[1]} {config}", err=True)
+    if workers == 1:
+        server = uvicorn.Server(uvicorn.Config(application, log_level="warning", access_log=False, http=http,
+                                               loop=loop))
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it stopped on: a clean stop
+            pass
+        raise typer.Exit(EXIT_OK if server.started else EXIT_CANNOT_LISTEN)
     raise typer.Exit(forked.supervise(application, sock, workers, http=http, loop=loop))
 
 
