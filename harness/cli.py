@@ -264,7 +264,7 @@ def run(
         console.close()
         written = [s for s in subscribers[1:] if s.written]
         typer.echo("interrupted: " + ("the reports were written" if written else
-                                      "before the run started; no case ran and no report was written"), err=True)
+                                      "before the run started: nothing was run or written"), err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     finally:
         console.close()
@@ -415,6 +415,11 @@ def serve(
 def main() -> None:
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
+    except SystemExit as e:
+        if e.code == EXIT_INTERRUPTED and isinstance(e.__context__, typer.Exit) \
+                and isinstance(e.__context__.__cause__, KeyboardInterrupt):
+            sys.stderr.write("interrupted (Ctrl-C) while starting: nothing was run or written\n")
+        raise
+    except KeyboardInterrupt:  # before Typer runs the command
+        sys.stderr.write("interrupted (Ctrl-C) while starting: nothing was run or written\n")
+        sys.exit(EXIT_INTERRUPTED)
