@@ -3,6 +3,7 @@ streamed line by line. Every problem reading a source becomes a Result, never an
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +28,7 @@ def _error(source: str, rule: str, err: ParseError | str, version: str | None) -
 
 def missing(paths: list[str]) -> list[str]:
     """The paths that name nothing at all (a usage error, not an input to report on)."""
-    return [raw for raw in paths if not Path(raw).exists()]
+    return [raw for raw in paths if not os.path.lexists(raw)]  # a dangling symlink is there, unreadable
 
 
 def expand_paths(paths: list[str], skipped: list[str] | None = None) -> Iterator[tuple[str, Path | None, str | None]]:
