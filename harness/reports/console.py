@@ -12,7 +12,8 @@ import sys
 from harness.engine.events import CaseFinished, CasesPlanned, RunFinished, RunStarted, STATUSES
 
 LINE_LIMIT = 300  # characters of a failure line in a log; on a terminal, two screen lines
-REQUEST_LIMIT = 120  # of the request in it (a long URL keeps its start and its end)
+REQUEST_LIMIT = 160  # of the request in it (a long URL keeps its start and its end)
+VALUE_LIMIT = 32  # of each query parameter's value in it (every parameter name stays)
 _BAD = ("failed", "error")
 
 
@@ -99,7 +100,11 @@ def failed_request(result, base: str = "") -> str | None:
             return None
         e = step.exchanges[0]
         url = e.url[len(base):] if base and e.url.startswith(base) else e.url
-        return f"{e.method} {url}"
+        path, sep, query = url.partition("?")
+        if sep:  # every parameter named, long values (UIDs, the run's tag) shortened in the middle
+            query = "&".join(k + eq + cut(v, VALUE_LIMIT, middle=True)
+                             for k, eq, v in (p.partition("=") for p in query.split("&")))
+        return f"{e.method} {path}{sep}{query}"
     return None
 
 
@@ -112,7 +117,7 @@ def case_line(result, base: str = "", limit: int = LINE_LIMIT) -> tuple[str, boo
         head += f"  [{cut(request, REQUEST_LIMIT, middle=True)}]"
     message = " ".join(result.message.split())
     line = f"{head}  {message}"
-    return cut(line, limit), len(line) > limit or (request is not None and len(request) > REQUEST_LIMIT)
+    return cut(line, limit), len(line) > limit
 
 
 def status_line(run) -> str | None:
