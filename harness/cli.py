@@ -193,7 +193,7 @@ def run(
     from urllib.parse import urlsplit
 
     from harness.engine.session import RunOptions, execute
-    from harness.reports.console import Console
+    from harness.reports.console import Console, interrupted_line
     from harness.reports.registry import FORMATS, FileReport
 
     headers = _parse_headers(header)
@@ -275,19 +275,8 @@ def run(
             typer.echo(f"error: {s.fmt} report: {s.error}", err=True)
             code = code or EXIT_USAGE
     if code == EXIT_INTERRUPTED:
-        typer.echo(_interrupted_line(result, all(s.written for s in subscribers[1:])), err=True)
+        typer.echo(interrupted_line(result, all(s.written for s in subscribers[1:])), err=True)
     raise typer.Exit(code)
-
-
-def _interrupted_line(result, reports_written: bool) -> str:
-    """The last line of an interrupted run: only what is true of it."""
-    if result.status != "interrupted":  # Ctrl-C came while the reports of a finished run were written
-        return "interrupted after the run finished: the reports are complete"
-    parts = ["every case that finished is in the reports" if reports_written else "some reports were not written"]
-    if result.created:
-        parts.append(f"created {result.created}, deleted {result.deleted}" +
-                     (f", {len(result.left)} left on the server (listed above)" if result.left else ""))
-    return "interrupted: " + "; ".join(parts)
 
 
 @app.command("cases")
@@ -413,13 +402,7 @@ def serve(
 
 
 def main() -> None:
-    try:
-        app()
-    except SystemExit as e:
-        if e.code == EXIT_INTERRUPTED and isinstance(e.__context__, typer.Exit) \
-                and isinstance(e.__context__.__cause__, KeyboardInterrupt):
-            sys.stderr.write("interrupted (Ctrl-C) while starting: nothing was run or written\n")
-        raise
-    except KeyboardInterrupt:  # before Typer runs the command
-        sys.stderr.write("interrupted (Ctrl-C) while starting: nothing was run or written\n")
-        sys.exit(EXIT_INTERRUPTED)
+    """The `imaging-harness` command (Ctrl-C before a command runs: harness.__main__)."""
+    from harness.__main__ import main as entry
+
+    entry()

@@ -81,6 +81,17 @@ class Console:
             bar.close()
 
 
+def interrupted_line(result, reports_written: bool) -> str:
+    """The last line of an interrupted run: only what is true of it."""
+    if result.status != "interrupted":  # Ctrl-C came while the reports of a finished run were written
+        return "interrupted after the run finished: the reports are complete"
+    parts = ["every case that finished is in the reports" if reports_written else "some reports were not written"]
+    if result.created:
+        parts.append(f"created {result.created}, deleted {result.deleted}" +
+                     (f", {len(result.left)} left on the server (listed above)" if result.left else ""))
+    return "interrupted: " + "; ".join(parts)
+
+
 def cut(text: str, limit: int, middle: bool = False) -> str:
     """text in at most `limit` characters: its start and '…' (or, for a URL, its start, '…' and its end)."""
     if len(text) <= limit:
