@@ -110,6 +110,12 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
     """Run the cases; returns the RunResult (every finished case in it) and the exit code. Ctrl-C
     (harness.engine.interrupts) ends the run early with EXIT_INTERRUPTED, and the reports are still
     written with every case that finished."""
+    with Interrupts() as interrupts:
+        result, code = _execute(cases, opts, subscribers, interrupts)
+    return result, EXIT_INTERRUPTED if interrupts.count else code
+
+
+def _execute(cases: list[Case], opts: RunOptions, subscribers, interrupts: Interrupts) -> tuple[RunResult, int]:
     bus = Bus(subscribers)
     run_id = uuid.uuid4().hex[:16]
     t0 = time.monotonic()
@@ -118,122 +124,104 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
                                  read_timeout=opts.timeout, max_bytes=opts.max_bytes, read_only=opts.read_only))
     result = RunResult(run_id, client.redact(opts.server), None, None, _now())
     tracker = Tracker()
-    state = _State(len(cases))
+    caps = None
     exit_code = EXIT_PASSED
-    with Interrupts() as interrupts:
-        try:
+    file_cases, planned, order = len(cases), None, {}  # planned: known once the search-oracle suite is generated
+    try:
+        caps, problem = _discover(client)
+        if problem:
+            result.status, result.message = "error", problem
+            exit_code = EXIT_UNREACHABLE
+            return result, exit_code
+        result.fhir_version, result.software = caps.fhir_version, caps.software
+        version = caps.version if opts.fhir_version == "auto" else opts.fhir_version
+        if version not in KNOWN_VERSIONS:
+            result.status = "error"
+            result.message = (f"the server's fhirVersion {caps.fhir_version!r} is not one the cases cover"
+                              if opts.fhir_version == "auto" else f"unknown FHIR version {version!r}")
+            exit_code = EXIT_USAGE
+            return result, exit_code
+        bus.emit(RunStarted(run_id, result.server, caps.fhir_version, len(cases), opts.oracle))
+        if not opts.oracle:
+            planned = len(cases)
+            bus.emit(CasesPlanned(planned))
+        runnable, skipped = plan(cases, caps, version, opts.read_only)
+        for r in skipped:
+            bus.emit(CaseFinished(r))
+        result.cases += skipped
+        for c, msg in _precompile(runnable, version):
+            runnable.remove(c)
+            r = CaseResult(c, ERROR, f"harness: {msg}")
+            bus.emit(CaseFinished(r))
+            result.cases.append(r)
+        loaded = fx.Loaded()
+        dataset_names = set(fx.dataset(version))
+        needing = [c for c in runnable if c.referenced_fixtures() & dataset_names]
+        reason = _no_load_reason(caps, version, opts.read_only) if needing or opts.oracle else None
+        load_problem = None
+        if (needing or opts.oracle) and reason is None:
             try:
-                exit_code = _run(cases, opts, bus, client, result, tracker, state, interrupts, t0)
-            except KeyboardInterrupt:
+                loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.record)
+                result.fixtures_via = loaded.via
+            except (fx.LoadError, TransportError) as e:
+                load_problem = f"the {version} dataset could not be loaded: {e}"
+                result.message = load_problem
+        for c in needing if (reason or load_problem) else []:
+            runnable.remove(c)
+            r = CaseResult(c, SKIPPED if reason else ERROR, reason or load_problem)
+            bus.emit(CaseFinished(r))
+            result.cases.append(r)
+        if opts.oracle:
+            generated = _oracle_cases(client, loaded, caps, version, run_id, reason or load_problem, opts)
+            cases = list(cases) + [c for c, _ in generated]
+            planned = len(cases)
+            bus.emit(CasesPlanned(planned))
+            for c, why in generated:
+                if why:
+                    r = CaseResult(c, SKIPPED, why)
+                    bus.emit(CaseFinished(r))
+                    result.cases.append(r)
+                else:
+                    runnable.append(c)
+        ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
+                         server_resolver=lambda: _server_resolver(client, run_id), deadline=t0 + opts.deadline_s,
+                         builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
+                                   "tag.code": run_id, "base": client.base, "run": run_id,
+                                   "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},
+                         cleanup=opts.cleanup, fail_on=opts.fail_on, max_pages=opts.max_pages,
+                         stop=interrupts.stop)
+        order = {c.id: i for i, c in enumerate(cases)}  # generated cases were appended to cases
+        run_cases(runnable, ctx, opts.workers, result.cases.append)  # each result kept as its case finishes
+        exit_code = EXIT_FAILED if any(r.status in ("failed", "error") for r in result.cases) else EXIT_PASSED
+        return result, exit_code
+    except KeyboardInterrupt:  # the cases that finished are in result.cases; the message is written below
+        interrupts.interrupted()
+        return result, EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - reported in every report, never a traceback
+        result.status, result.message = "error", f"harness error: {type(e).__name__}: {client.redact(str(e))}"
+        exit_code = EXIT_FAILED
+        return result, exit_code
+    finally:
+        cleanup_stopped = False
+        if opts.cleanup:
+            try:
+                _cleanup(client, tracker, result, caps.system if caps else frozenset())
+            except KeyboardInterrupt:  # Ctrl-C while deleting: stop deleting, report what is left
                 interrupts.interrupted()
-            except Exception as e:  # noqa: BLE001 - reported in every report, never a traceback
-                result.status, result.message = "error", f"harness error: {type(e).__name__}: {client.redact(str(e))}"
-                exit_code = EXIT_FAILED
-        finally:
-            _finish(opts, bus, client, result, tracker, state, interrupts, t0)
-    return result, EXIT_INTERRUPTED if interrupts.count else exit_code
-
-
-@dataclass
-class _State:
-    """What the end of a run needs to know about how far it got."""
-
-    file_cases: int
-    caps: Capabilities | None = None
-    planned: int | None = None  # every case the run reports, once the search-oracle suite is generated
-    order: dict = field(default_factory=dict)
-
-
-def _run(cases, opts, bus, client, result, tracker, state, interrupts, t0) -> int:
-    caps, problem = _discover(client)
-    if problem:
-        result.status, result.message = "error", problem
-        return EXIT_UNREACHABLE
-    state.caps = caps
-    result.fhir_version, result.software = caps.fhir_version, caps.software
-    version = caps.version if opts.fhir_version == "auto" else opts.fhir_version
-    if version not in KNOWN_VERSIONS:
-        result.status = "error"
-        result.message = (f"the server's fhirVersion {caps.fhir_version!r} is not one the cases cover"
-                          if opts.fhir_version == "auto" else f"unknown FHIR version {version!r}")
-        return EXIT_USAGE
-    run_id = result.run_id
-    bus.emit(RunStarted(run_id, result.server, caps.fhir_version, len(cases), opts.oracle))
-    if not opts.oracle:
-        state.planned = len(cases)
-        bus.emit(CasesPlanned(state.planned))
-    runnable, skipped = plan(cases, caps, version, opts.read_only)
-    for r in skipped:
-        bus.emit(CaseFinished(r))
-    result.cases += skipped
-    for c, msg in _precompile(runnable, version):
-        runnable.remove(c)
-        r = CaseResult(c, ERROR, f"harness: {msg}")
-        bus.emit(CaseFinished(r))
-        result.cases.append(r)
-    loaded = fx.Loaded()
-    dataset_names = set(fx.dataset(version))
-    needing = [c for c in runnable if c.referenced_fixtures() & dataset_names]
-    reason = _no_load_reason(caps, version, opts.read_only) if needing or opts.oracle else None
-    load_problem = None
-    if (needing or opts.oracle) and reason is None:
-        try:
-            loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.record)
-            result.fixtures_via = loaded.via
-        except (fx.LoadError, TransportError) as e:
-            load_problem = f"the {version} dataset could not be loaded: {e}"
-            result.message = load_problem
-    for c in needing if (reason or load_problem) else []:
-        runnable.remove(c)
-        r = CaseResult(c, SKIPPED if reason else ERROR, reason or load_problem)
-        bus.emit(CaseFinished(r))
-        result.cases.append(r)
-    if opts.oracle:
-        generated = _oracle_cases(client, loaded, caps, version, run_id, reason or load_problem, opts)
-        cases = list(cases) + [c for c, _ in generated]
-        state.planned = len(cases)
-        bus.emit(CasesPlanned(state.planned))
-        for c, why in generated:
-            if why:
-                r = CaseResult(c, SKIPPED, why)
-                bus.emit(CaseFinished(r))
-                result.cases.append(r)
-            else:
-                runnable.append(c)
-    state.order = {c.id: i for i, c in enumerate(cases)}  # generated cases were appended to cases
-    ctx = RunContext(client, version, run_id, loaded, tracker, _validator(version), bus,
-                     server_resolver=lambda: _server_resolver(client, run_id), deadline=t0 + opts.deadline_s,
-                     builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
-                               "tag.code": run_id, "base": client.base, "run": run_id,
-                               "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},
-                     cleanup=opts.cleanup, fail_on=opts.fail_on, max_pages=opts.max_pages, stop=interrupts.stop)
-    run_cases(runnable, ctx, opts.workers, result.cases.append)
-    return EXIT_FAILED if any(r.status in ("failed", "error") for r in result.cases) else EXIT_PASSED
-
-
-def _finish(opts, bus, client, result, tracker, state, interrupts, t0) -> None:
-    """Delete what the run created (a Ctrl-C stops that; what is left is listed), then write the
-    reports (a Ctrl-C waits for them)."""
-    cleanup_stopped = False
-    if opts.cleanup:
-        try:
-            _cleanup(client, tracker, result, state.caps.system if state.caps else frozenset())
-        except KeyboardInterrupt:
-            interrupts.interrupted()
-            cleanup_stopped = True
-    with interrupts.held():
-        result.cases.sort(key=lambda r: state.order.get(r.case.id, 0))
-        result.created, result.deleted = tracker.counts()
-        result.left = [client.redact(x) for x in tracker.left()]
-        if interrupts.count:
-            result.status = "interrupted"
-            result.message = interrupted_message(len(result.cases), state.planned, state.file_cases,
-                                                 cleanup_stopped, len(result.left))
-        result.finished = _now()
-        result.duration_ms = int((time.monotonic() - t0) * 1000)
-        bus.emit(RunFinished(result))
-        if bus.problems:
-            result.cleanup_problems += [f"report: {p}" for p in bus.problems]
+                cleanup_stopped = True
+        with interrupts.held():  # Ctrl-C from here on waits: the reports are written whole
+            result.cases.sort(key=lambda r: order.get(r.case.id, 0))
+            result.created, result.deleted = tracker.counts()
+            result.left = [client.redact(x) for x in tracker.left()]
+            if interrupts.count:  # the run, or its deleting, was cut short (a Ctrl-C from here on is not)
+                result.status = "interrupted"
+                result.message = interrupted_message(len(result.cases), planned, file_cases, cleanup_stopped,
+                                                     len(result.left))
+            result.finished = _now()
+            result.duration_ms = int((time.monotonic() - t0) * 1000)
+            bus.emit(RunFinished(result))
+            if bus.problems:
+                result.cleanup_problems += [f"report: {p}" for p in bus.problems]
 
 
 def interrupted_message(done: int, planned: int | None, file_cases: int, cleanup_stopped: bool, left: int) -> str:

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -54,6 +55,28 @@ def _ctrl_c(p: subprocess.Popen, after: float) -> tuple[str, str, float]:
     return out, err, time.monotonic() - t0
 
 
+def _ctrl_c_after_cases(p: subprocess.Popen, cases: int) -> tuple[str, str, float]:
+    """Ctrl-C once `cases` cases have finished (the run is started with -v: a line per case)."""
+    lines: list[str] = []
+    enough = threading.Event()
+
+    def read() -> None:
+        for line in p.stderr:
+            lines.append(line)
+            if sum(x.startswith(("PASSED", "FAILED", "ERROR", "SKIPPED")) for x in lines) >= cases:
+                enough.set()
+        enough.set()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert enough.wait(240) and p.poll() is None, "the run finished before it could be interrupted"
+    os.killpg(p.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    out = p.stdout.read()
+    p.wait(90)
+    reader.join(30)
+    return out, "".join(lines), time.monotonic() - t0
+
+
 def _reports_agree(d: Path) -> dict:
     """Every report holds the same cases: those that finished; the run is marked interrupted."""
     assert sorted(f.name for f in d.iterdir()) == REPORTS
@@ -72,8 +95,8 @@ def _reports_agree(d: Path) -> dict:
 @pytest.mark.parametrize("workers", [1, 4])
 def test_ctrl_c_mid_run_keeps_every_finished_case(tmp_path: Path, workers: int):
     # slow-responses: every response of the embedded server takes 0.5 s, so the run is still going
-    p = _start(["run", "--fault", "slow-responses", "--reports-dir", str(tmp_path), "--workers", str(workers)])
-    out, err, stopped_in = _ctrl_c(p, 14)
+    p = _start(["run", "-v", "--fault", "slow-responses", "--reports-dir", str(tmp_path), "--workers", str(workers)])
+    out, err, stopped_in = _ctrl_c_after_cases(p, 12)
     assert p.returncode == 130, (out, err)
     assert stopped_in < 30, stopped_in  # cleanup deletes, each answered after 0.5 s
     assert "Traceback" not in err + out
