@@ -262,21 +262,37 @@ def run(
             result, code = execute(cases, opts, subscribers)
     except KeyboardInterrupt:  # before the run started (the run itself handles Ctrl-C), or after it
         console.close()
-        written = [s for s in subscribers[1:] if s.written]
-        typer.echo("interrupted: " + ("the reports were written" if written else
+        started = any(s.written or s.error for s in subscribers[1:])
+        if started:
+            _settle_reports(subscribers[1:])
+        typer.echo("interrupted: " + ("the run had finished" if started else
                                       "before the run started: nothing was run or written"), err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     finally:
         console.close()
-    for s in subscribers[1:]:
-        if s.written:
-            typer.echo(f"  {s.fmt:<10} {s.path}")
-        elif s.error:
-            typer.echo(f"error: {s.fmt} report: {s.error}", err=True)
-            code = code or EXIT_USAGE
+    for problem in result.cleanup_problems:
+        if problem.startswith("report: "):  # a subscriber (the console) failed; the reports say the rest
+            typer.echo(f"error: {problem}", err=True)
+    missing = _settle_reports(subscribers[1:])
+    if missing:
+        code = code or EXIT_USAGE
     if code == EXIT_INTERRUPTED:
-        typer.echo(interrupted_line(result, all(s.written for s in subscribers[1:])), err=True)
+        typer.echo(interrupted_line(result, not missing), err=True)
     raise typer.Exit(code)
+
+
+def _settle_reports(reports) -> bool:
+    """Name each report written, or say why it is not (and that no stale one is left); True if any
+    is missing."""
+    missing = False
+    for s in reports:
+        problem = s.settle()
+        if problem is None:
+            typer.echo(f"  {s.fmt:<10} {s.path}")  # part of the summary: stdout
+        else:
+            typer.echo(f"error: {s.fmt} report not written: {problem}", err=True)
+            missing = True
+    return missing
 
 
 @app.command("cases")

@@ -48,7 +48,9 @@ class Capabilities:
                                   for p in r.get("searchParam") or [] if isinstance(p, dict)},
                 }
         sw = cs.get("software") if isinstance(cs.get("software"), dict) else {}
-        return cls(cs.get("fhirVersion"), " ".join(filter(None, [sw.get("name"), sw.get("version")])) or None,
+        software = " ".join(v for v in (sw.get("name"), sw.get("version")) if isinstance(v, str) and v)
+        version = cs.get("fhirVersion") if isinstance(cs.get("fhirVersion"), str) else None
+        return cls(version, software or None,
                    resources, frozenset(system), frozenset(ops))
 
     @property

@@ -214,6 +214,8 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
         outcomes.append(A.Outcome("id", False, ctx.client.redact(str(e))))
     except A.AssertionSetupError as e:
         error = f"harness: {ctx.client.redact(str(e))}"
+    except Exception as e:  # noqa: BLE001 - whatever the server sent, this case errors and the run goes on
+        error = f"harness error: {type(e).__name__}: {ctx.client.redact(str(e))}"
     finally:
         ctx.client.stop_log()
     result = StepResult(step.name, tuple(log), tuple(outcomes), error, cleanup)
@@ -230,6 +232,8 @@ def run_case(case: Case, ctx: RunContext) -> CaseResult:
         values = _values(case, ctx)
     except A.AssertionSetupError as e:
         values, status, message = None, ERROR, f"harness: {e}"
+    except Exception as e:  # noqa: BLE001 - this case errors, the others still run
+        values, status, message = None, ERROR, f"harness error: {type(e).__name__}: {e}"
     if values is not None:
         for step in case.steps:
             if ctx.stop is not None and ctx.stop.is_set():

@@ -116,12 +116,12 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
 
 
 def _execute(cases: list[Case], opts: RunOptions, subscribers, interrupts: Interrupts) -> tuple[RunResult, int]:
-    bus = Bus(subscribers)
     run_id = uuid.uuid4().hex[:16]
     t0 = time.monotonic()
     client = Client(ClientConfig(opts.server, opts.token, dict(opts.headers), frozenset(opts.secret_headers),
                                  connect_timeout=opts.connect_timeout,
                                  read_timeout=opts.timeout, max_bytes=opts.max_bytes, read_only=opts.read_only))
+    bus = Bus(subscribers, sink=client.sink)  # every event is redacted and made printable on its way out
     result = RunResult(run_id, client.redact(opts.server), None, None, _now())
     tracker = Tracker()
     caps = None
