@@ -201,7 +201,12 @@ def test_ctrl_c_during_a_parallel_validate(tmp_path: Path):
             f.write(json.dumps(src) + "\n")
     out_file = tmp_path / "out.json"
     p = _start(["validate", str(big), "--workers", "2", "--format", "json", "-o", str(out_file)])
-    out, err, stopped_in = _ctrl_c(p, 4)
+    children = Path(f"/proc/{p.pid}/task/{p.pid}/children")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and p.poll() is None and children.exists() \
+            and len(children.read_text().split()) < 2:
+        time.sleep(0.02)  # until the worker processes are up: the Ctrl-C reaches them too
+    out, err, stopped_in = _ctrl_c(p, 0.2)
     assert p.returncode == 130, (out, err)
     assert stopped_in < 10
     assert "Traceback" not in err and "Process ForkPoolWorker" not in err
