@@ -239,7 +239,7 @@ def run(
         except ImportError:
             typer.echo("error: the embedded reference server is not available; pass --server URL", err=True)
             raise typer.Exit(EXIT_USAGE)
-        known = getattr(faults_mod, "FAULTS", {})
+        known = {**getattr(faults_mod, "FAULTS", {}), **getattr(faults_mod, "OPTIONS", {})}
         bad = [f for f in fault if f not in known]
         if bad:
             typer.echo(f"error: unknown fault(s) {', '.join(bad)}; known: {', '.join(known)}", err=True)
@@ -353,7 +353,7 @@ def serve(
     requests in flight. Exit code 1 if it cannot listen (e.g. the port is taken; the error names the
     cause), or with --workers N if a worker failed to start or to stop; 2 for a usage error. With
     --port 0 the address printed has the port the system chose."""
-    from harness.server.faults import CASES, EVERY_SEARCH, FAULTS
+    from harness.server.faults import CASES, EVERY_SEARCH, FAULTS, OPTIONS
 
     if list_faults:
         for name, text in FAULTS.items():
@@ -361,8 +361,10 @@ def serve(
             if name in CASES:
                 every = "every search case, e.g. " if name in EVERY_SEARCH else ""
                 typer.echo(f"{'':<24} fails: {every}{', '.join(CASES[name])}")
+        for name, text in OPTIONS.items():
+            typer.echo(f"{name:<24} (conformant option) {text}")
         raise typer.Exit(EXIT_OK)
-    unknown = [f for f in fault if f not in FAULTS]
+    unknown = [f for f in fault if f not in FAULTS and f not in OPTIONS]
     if unknown:
         typer.echo(f"error: unknown --fault {', '.join(unknown)}; see --list-faults", err=True)
         raise typer.Exit(EXIT_USAGE)

@@ -56,7 +56,7 @@ class Console:
                 self.bar.set_total(event.total)
         elif isinstance(event, CaseFinished):
             r = event.result
-            if self.verbose or r.status in _BAD:
+            if self.verbose or r.status in _BAD or r.message.startswith("passed (erratum "):  # an erratum applied
                 limit = max(LINE_LIMIT, 2 * self.bar.width) if self.bar is not None else LINE_LIMIT
                 line, cut = case_line(r, self.base, limit)
                 self.cut += cut
