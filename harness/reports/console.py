@@ -127,7 +127,7 @@ def case_line(result, base: str = "", limit: int = LINE_LIMIT) -> tuple[str, boo
     if request:
         head += f"  [{cut(request, REQUEST_LIMIT, middle=True)}]"
     message = " ".join(result.message.split())
-    line = f"{head}  {message}"
+    line = f"{head}: {message}"
     return cut(line, limit), len(line) > limit
 
 

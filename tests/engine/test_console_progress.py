@@ -77,11 +77,11 @@ def test_no_terminal_no_bar_one_line_per_failure(tmp_path: Path):
     assert len(failed) >= 2
     assert "\r" not in p.stderr and "━" not in p.stderr and "\x1b" not in p.stderr  # no bar, no escapes
     lines = [line for line in p.stderr.splitlines() if line.startswith(("FAILED", "ERROR"))]
-    assert sorted(line.split()[1] for line in lines) == sorted(c["id"] for c in failed)
+    assert sorted(line.split()[1].rstrip(":") for line in lines) == sorted(c["id"] for c in failed)
     assert all(len(line) <= LINE_LIMIT for line in lines)
     # each names the request of the step that failed (the query a reader re-runs) and the message
     for line in lines:
-        c = next(c for c in failed if c["id"] == line.split()[1])
+        c = next(c for c in failed if c["id"] == line.split()[1].rstrip(":"))
         step = next(s for s in c["steps"] if not s["cleanup"] and (s["error"] or not all(a["passed"] for a in s["assertions"])))
         ex = step["exchanges"][0]
         assert f"[{ex['method']} " in line
@@ -109,4 +109,4 @@ def test_long_messages_are_cut_in_the_console_only():
     assert "[GET ImagingStudy?a=1" in line and "end=2]" in line  # a long URL keeps both its ends
     assert r.message.endswith(long)  # the result (what every report renders) keeps all of it
     short, was_cut = case_line(_result("step 'search':\n  two\tlines", "http://h/fhir/Patient"), "http://h/fhir/")
-    assert not was_cut and short.endswith("[GET Patient]  step 'search': two lines")
+    assert not was_cut and short.endswith("[GET Patient]: step 'search': two lines")
