@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.validation.issues import ERROR, INFORMATION, WARNING
+from harness.validation.issues import ERROR, INFORMATION, MAX_ISSUES, WARNING
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,9 @@ def all_rules() -> list[Rule]:
 # --- input and FHIR JSON rules -------------------------------------------------------------------
 rule("input.unreadable", ERROR, "The file cannot be read",
      "The source must be a readable file (a JSON resource, a Bundle or NDJSON).")
+rule("input.too-many-issues", ERROR, "More issues than are reported per resource",
+     f"imaging-harness: at most {MAX_ISSUES} issues are reported per resource; one more issue counts the rest "
+     "(as severe as the worst of them), so a hostile input cannot make a huge report or answer.")
 rule("json.syntax", ERROR, "Not strict JSON",
      f"{_JSON}: resources are represented as JSON (RFC 8259); comments, trailing commas, unquoted "
      "names, NaN/Infinity and invalid UTF-8 are not JSON.")

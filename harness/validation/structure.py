@@ -6,7 +6,7 @@ extensions, and collects every element that carries an invariant for the invaria
 from __future__ import annotations
 
 from harness.validation.compiler import Child, Compiler, Constraint, Node
-from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
+from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue, Issues
 from harness.validation.primitives import kind_of
 from harness.validation import terminology
 
@@ -50,7 +50,7 @@ class Walker:
         self.defs = compiler.defs
         self.label = compiler.defs.label
         self.dups = duplicates
-        self.issues: list[Issue] = []
+        self.issues: list[Issue] = Issues()  # capped (issues.MAX_ISSUES)
         self.pending: list[Pending] = []
         # id(resource) -> '#...' values of its reference/uri/url/canonical elements (dom-3)
         self.local_refs: dict[int, set[str]] = {}
