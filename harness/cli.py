@@ -10,11 +10,12 @@ from typing import List, Optional
 import typer
 
 from harness import __version__
+from harness.cli_serve import serve
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Conformance harness and validator for FHIR imaging servers.")
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Fmt(str, Enum):
@@ -43,8 +44,9 @@ def validate(
     one file is checked against the study in another)."""
     from harness import definitions
     from harness.reports.atomic import atomic_file
-    from harness.reports.validation import stream
-    from harness.validation.sources import validate_paths
+    from harness.reports.validation import Tally, stream
+    from harness.validation.sources import missing, skipped_line, validate_paths
+    from harness.validation.version_hint import VersionHint
 
     if fhir_version is not None and fhir_version not in definitions.VERSIONS:
         typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use one of: "
@@ -62,19 +64,44 @@ def validate(
     if workers is not None and workers < 1:
         typer.echo("error: --workers must be at least 1", err=True)
         raise typer.Exit(EXIT_USAGE)
-    results = validate_paths(paths, fhir_version, resolver, workers)
+    absent = missing(paths)
+    if absent:
+        for raw in absent:
+            typer.echo(f"error: {raw}: no such file or directory", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    skipped: list[str] = []
+    hint = VersionHint(fhir_version)
+    tally = Tally()
+
+    def observed():
+        for r in validate_paths(paths, fhir_version, resolver, workers, skipped):
+            hint.observe(r)
+            tally.add(r)
+            yield r
     colour = fmt is Fmt.text and output is None and sys.stdout.isatty()
-    if output is None:
-        tally = stream(fmt.value, results, sys.stdout, colour=colour)
-    else:
-        try:
-            with atomic_file(output) as out:
-                tally = stream(fmt.value, results, out)
-        except OSError as e:
-            typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
-            raise typer.Exit(EXIT_USAGE)
-        if fmt is not Fmt.text:
-            typer.echo(tally.line)
+    try:
+        if output is None:
+            stream(fmt.value, observed(), sys.stdout, colour=colour)
+        else:
+            try:
+                with atomic_file(output) as out:
+                    stream(fmt.value, observed(), out)
+            except OSError as e:
+                typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
+                raise typer.Exit(EXIT_USAGE)
+            if fmt is not Fmt.text:
+                typer.echo(tally.line)
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        where = f"{output} was not written" if output is not None else "the output above is incomplete"
+        typer.echo(f"interrupted: {tally.resources} resource(s) validated; {where}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if skipped:  # beside the summary line, unless stdout holds json/junit/outcome
+        typer.echo(skipped_line(skipped), err=output is None and fmt is not Fmt.text)
+    if tally.invalid:
+        note = hint.message()
+        if note:
+            typer.echo(note, err=True)
     raise typer.Exit(EXIT_OK if tally.invalid == 0 else EXIT_INVALID)
 
 
@@ -169,7 +196,7 @@ def run(
     from urllib.parse import urlsplit
 
     from harness.engine.session import RunOptions, execute
-    from harness.reports.console import Console
+    from harness.reports.console import Console, interrupted_line
     from harness.reports.registry import DEFAULT, FORMATS, FileReport
 
     if token_file is not None:
@@ -239,25 +266,33 @@ def run(
         server_cm = running(version=embedded, faults=tuple(fault))
     else:
         server_cm = contextlib.nullcontext(server)
-    with server_cm as base:
-        opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
-                          secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
-                          workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
-                          fail_on=fail_on, oracle=oracle, oracle_filter=oracle_filter,
-                          max_pages=max_pages)
-        try:
+    console = subscribers[0]
+    try:
+        with server_cm as base:
+            opts = RunOptions(server=base, fhir_version=fhir_version, token=token, headers=headers,
+                              secret_headers=frozenset(k.lower() for k in secrets), timeout=timeout,
+                              workers=workers, read_only=read_only, cleanup=not no_cleanup, deadline_s=deadline,
+                              fail_on=fail_on, oracle=oracle, oracle_filter=oracle_filter,
+                              max_pages=max_pages)
             result, code = execute(cases, opts, subscribers)
-        except KeyboardInterrupt:
-            if _settle_reports(subscribers[1:]):
-                typer.echo("interrupted: what the run created deleted; some reports were not written", err=True)
-            else:
-                typer.echo("interrupted: reports written, what the run created deleted", err=True)
-            raise typer.Exit(130)
+    except KeyboardInterrupt:  # before the run started (the run itself handles Ctrl-C), or after it
+        console.close()
+        started = any(s.written or s.error for s in subscribers[1:])
+        if started:
+            _settle_reports(subscribers[1:])
+        typer.echo("interrupted: " + ("the run had finished" if started else
+                                      "before the run started: nothing was run or written"), err=True)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    finally:
+        console.close()
     for problem in result.cleanup_problems:
         if problem.startswith("report: "):  # a subscriber (the console) failed; the reports say the rest
             typer.echo(f"error: {problem}", err=True)
-    if _settle_reports(subscribers[1:]):
+    missing = _settle_reports(subscribers[1:])
+    if missing:
         code = code or EXIT_USAGE
+    if code == EXIT_INTERRUPTED:
+        typer.echo(interrupted_line(result, not missing), err=True)
     raise typer.Exit(code)
 
 
@@ -268,7 +303,7 @@ def _settle_reports(reports) -> bool:
     for s in reports:
         problem = s.settle()
         if problem is None:
-            typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
+            typer.echo(f"  {s.fmt:<10} {s.path}")  # part of the summary: stdout
         else:
             typer.echo(f"error: {s.fmt} report not written: {problem}", err=True)
             missing = True
@@ -309,103 +344,11 @@ app.command("list", hidden=True)(list_cases)
 # --- end of test engine block --------------------------------------------------------------------------
 
 
-@app.command()
-def serve(
-    fhir_version: str = typer.Option("r5", "--fhir-version", help="r4 or r5."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
-    port: int = typer.Option(8080, "--port", help="TCP port (0: any free port)."),
-    db: Optional[str] = typer.Option(None, "--db", help="SQLite file (kept across restarts); default: in memory."),
-    fault: List[str] = typer.Option([], "--fault", help="Inject a non-conformance (repeatable); see --list-faults."),
-    list_faults: bool = typer.Option(False, "--list-faults", help="Print the fault catalog and exit."),
-    validator_only: bool = typer.Option(False, "--validator-only",
-                                        help="Serve only the validator: POST /$validate, POST /{type}/$validate, page at /."),
-    max_body: int = typer.Option(10 * 1024 * 1024, "--max-body", help="Largest request body in bytes (413 above)."),
-    workers: int = typer.Option(1, "--workers", help="Processes answering on one socket (with --validator-only; "
-                                "the FHIR server keeps its data in one process)."),
-    http: str = typer.Option("auto", "--http", help="HTTP parser: auto (httptools if installed, else h11), h11, "
-                             "httptools."),
-    loop: str = typer.Option("auto", "--loop", help="Event loop: auto (uvloop if installed, else asyncio), asyncio, "
-                             "uvloop."),
-    allow_host: List[str] = typer.Option([], "--allow-host", help="A further Host name to answer (repeatable; "
-                                         "'*': any). Default: the loopback names and --host."),
-    body_timeout: float = typer.Option(30.0, "--body-timeout", min=0.1, help="Seconds a request's headers, and "
-                                       "then its body, may take to arrive (408 / connection closed after)."),
-) -> None:
-    """Run the reference FHIR imaging server (with optional faults) or the validator service.
-
-    Stops on SIGINT (exit code 0) or SIGTERM (terminated by it, as uvicorn does) after answering the
-    requests in flight; with --workers N, exit code 1 if a worker failed to start or to stop."""
-    from harness.server.faults import CASES, EVERY_SEARCH, FAULTS, OPTIONS
-
-    if list_faults:
-        for name, text in FAULTS.items():
-            typer.echo(f"{name:<24} {text}")
-            if name in CASES:
-                every = "every search case, e.g. " if name in EVERY_SEARCH else ""
-                typer.echo(f"{'':<24} fails: {every}{', '.join(CASES[name])}")
-        for name, text in OPTIONS.items():
-            typer.echo(f"{name:<24} (conformant option) {text}")
-        raise typer.Exit(EXIT_OK)
-    unknown = [f for f in fault if f not in FAULTS and f not in OPTIONS]
-    if unknown:
-        typer.echo(f"error: unknown --fault {', '.join(unknown)}; see --list-faults", err=True)
-        raise typer.Exit(EXIT_USAGE)
-    if fhir_version not in ("r4", "r5"):
-        typer.echo(f"error: the reference server speaks r4 or r5, not {fhir_version!r}", err=True)
-        raise typer.Exit(EXIT_USAGE)
-    from harness.server import workers as forked
-
-    try:
-        http, loop = forked.choose("--http", http), forked.choose("--loop", loop)
-    except ValueError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(EXIT_USAGE)
-    if workers < 1 or (workers > 1 and not validator_only):
-        typer.echo("error: --workers N: N >= 1, and above 1 only with --validator-only (the FHIR server "
-                   "keeps its data in one process)", err=True)
-        raise typer.Exit(EXIT_USAGE)
-    if workers > 1 and not forked.supported():
-        typer.echo("error: --workers above 1 needs os.fork (not on this platform)", err=True)
-        raise typer.Exit(EXIT_USAGE)
-    import uvicorn
-
-    from harness.server.app import create_app, create_validator_app
-    from harness.server.guard import is_loopback, served_names
-    from harness.server.protocol import http_class
-
-    hosts = served_names(host, allow_host)
-    if not is_loopback(host):  # the servers have no authentication: say so where the operator looks
-        typer.echo(f"warning: --host {host} is not a loopback address: anyone who can reach it can read, write "
-                   f"and delete everything this server holds (it has no authentication)", err=True)
-    if validator_only:
-        from harness.server.service import warm_up
-
-        application = create_validator_app(max_body, hosts=hosts, body_timeout=body_timeout)
-        warm_up()  # definitions loaded before the first request (and shared by forked workers)
-    else:
-        application = create_app(fhir_version, db, fault, max_body=max_body, hosts=hosts, body_timeout=body_timeout)
-    protocol = http_class(http, body_timeout)
-    what = "validator service" if validator_only else f"FHIR {fhir_version} server" + (
-        f" with faults {', '.join(fault)}" if fault else "")
-    config = f"(workers {workers}, http {http}, loop {loop})"
-    if workers == 1:
-        typer.echo(f"imaging-harness {what} on http://{host}:{port} {config}", err=True)
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, http=protocol,
-                    loop=loop)
-        return
-    try:
-        sock = forked.bind(host, port)
-    except OSError as e:
-        typer.echo(f"error: cannot listen on {host}:{port}: {e.strerror or e}", err=True)
-        raise typer.Exit(1)
-    shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"imaging-harness {what} on http://{shown}:{sock.getsockname()[1]} {config}", err=True)
-    raise typer.Exit(forked.supervise(application, sock, workers, http=protocol, loop=loop))
+app.command()(serve)
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:  # pragma: no cover
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
+    """The `imaging-harness` command (Ctrl-C before a command runs: harness.__main__)."""
+    from harness.__main__ import main as entry
+
+    entry()

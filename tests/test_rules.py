@@ -99,8 +99,9 @@ def test_expectations_list_every_invalid_fixture():
     covered = {f for f in on_disk if any(f == k or f.startswith(k + "/") for k in listed)}
     assert on_disk - covered == set(), "fixtures without expectations"
     missing = {k for k in listed if not (INVALID / k).exists()}
-    # the only listed path that must not exist is the one that tests a missing input
-    assert missing == {"input/missing.json"}
+    # every listed path exists (a path that does not is a usage error of `validate`, exit 2:
+    # tests/test_validate_cli.py::test_a_path_that_does_not_exist_is_a_usage_error)
+    assert missing == set()
 
 
 def test_expectations_are_well_formed():

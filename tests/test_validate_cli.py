@@ -328,7 +328,6 @@ def test_bad_inputs_are_reported_without_a_traceback(tmp_path: Path):
     (bad / "bom-then-garbage.json").write_bytes(b"\xef\xbb\xbf\x00\x01")
     paths = [str(bad / n) for n in ("dir.json", "broken.json", "pipe.json", "latin1.json", "deep-array.json",
                                     "deep-extension.json", "huge-int.json", "empty.json", "bom-then-garbage.json")]
-    paths += [str(bad / "missing.json"), str(bad / "dir.json" / "missing.ndjson")]
     if Path("/proc/self/mem").is_file():
         paths.append("/proc/self/mem")  # a regular file whose read fails with EIO (chmod 000 is no use as root)
     paths += [str(INVALID / name) for name in EXPECTATIONS]
@@ -341,9 +340,8 @@ def test_bad_inputs_are_reported_without_a_traceback(tmp_path: Path):
     doc = json.loads((tmp_path / "bad.json").read_text(encoding="utf-8"))
     assert_json_shape(doc)
     rules = {r["source"]: [i["rule"] for i in r["issues"]] for r in doc["results"]}
-    for name in ("dir.json", "broken.json", "pipe.json", "missing.json"):
+    for name in ("dir.json", "broken.json", "pipe.json"):  # broken.json: a dangling symlink
         assert rules[str(bad / name)] == ["input.unreadable"], name
-    assert rules[str(bad / "dir.json" / "missing.ndjson")] == ["input.unreadable"]
     for name in ("latin1.json", "deep-array.json", "huge-int.json", "empty.json", "bom-then-garbage.json"):
         assert rules[str(bad / name)] == ["json.syntax"], name
     assert rules[str(bad / "deep-extension.json")]  # validated (or refused as too deep), never a crash
@@ -358,3 +356,43 @@ def test_unwritable_output_is_a_usage_error(tmp_path: Path):
     no_traceback(p)
     assert p.returncode == 2
     assert "cannot write" in p.stderr
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path):
+    """Issue #20.11: a typo in a path is the caller's mistake (exit 2, one line naming it), not an
+    invalid resource; nothing is validated or written."""
+    out = tmp_path / "out.json"
+    p = run(str(VALID / "r5"), str(tmp_path / "missing.json"), str(tmp_path / "dir" / "missing.ndjson"),
+            "--format", "json", "-o", str(out))
+    no_traceback(p)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert p.stderr.splitlines() == [f"error: {tmp_path / 'missing.json'}: no such file or directory",
+                                     f"error: {tmp_path / 'dir' / 'missing.ndjson'}: no such file or directory"]
+    assert not out.exists() and p.stdout == ""
+
+
+def test_files_a_directory_walk_skips_are_counted_and_named(tmp_path: Path):
+    d = tmp_path / "export"
+    (d / "sub").mkdir(parents=True)
+    (d / "study.json").write_bytes((VALID / "r5" / "imagingstudy-ct-chest.json").read_bytes())
+    (d / "study.xml").write_text("<ImagingStudy/>")
+    (d / "sub" / "notes.txt").write_text("x")
+    p = run(str(d))
+    no_traceback(p)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[-1] == (f"2 file(s) skipped, not .json, .ndjson, .jsonl (validate reads only those): "
+                                         f"{d / 'study.xml'}, {d / 'sub' / 'notes.txt'}")
+    p = run(str(d), "--format", "json")  # stdout stays one JSON document; the note goes to stderr
+    assert json.loads(p.stdout)["summary"]["resources"] == 1 and "2 file(s) skipped" in p.stderr
+
+
+def test_r4_files_judged_as_r5_get_a_hint_naming_the_version(tmp_path: Path):
+    p = run(str(VALID / "r4"))
+    assert p.returncode == 1
+    hint = [line for line in p.stderr.splitlines() if line.startswith("hint:")]
+    assert len(hint) == 1 and "as r5 (the default)" in hint[0] and " r4 " in hint[0] + " " \
+        and "--fhir-version" in hint[0], p.stderr
+    p = run(str(VALID / "r4"), "--fhir-version", "r4")  # chosen: valid, and no hint
+    assert p.returncode == 0 and "hint" not in p.stderr
+    p = run(str(INVALID / "binding"))  # R5 resources with R5 errors: no version fits better, no hint
+    assert p.returncode == 1 and "hint" not in p.stderr

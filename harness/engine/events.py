@@ -99,6 +99,14 @@ class RunStarted:
 
 
 @dataclass(frozen=True)
+class CasesPlanned:
+    """How many CaseFinished events the run will emit in all (once known: with the search-oracle
+    suite, after the dataset is loaded and the suite generated)."""
+
+    total: int
+
+
+@dataclass(frozen=True)
 class CaseStarted:
     case: Case
 

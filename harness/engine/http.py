@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -230,7 +232,7 @@ class Client:
                 if "timed out" in str(e).lower():  # the body stalled after the headers arrived
                     raise TransportError(f"read timeout after {self.config.read_timeout}s while reading "
                                          "the response body") from None
-                raise TransportError(f"connection failed: {self.redact(_short(e))}") from None
+                raise TransportError(self.redact(connection_problem(e, url))) from None
             except requests.exceptions.RequestException as e:
                 raise TransportError(f"request failed: {self.redact(_short(e))}") from None
             except UnicodeError as e:  # a path or header value that HTTP cannot carry
@@ -313,6 +315,40 @@ def _read_only_ok(method: str, url: str) -> bool:
     if method in ("GET", "HEAD"):
         return True
     return method == "POST" and urlsplit(url).path.rstrip("/").endswith("/_search")
+
+
+def _causes(e: BaseException) -> list[BaseException]:
+    """e and what it wraps (requests wraps urllib3, which wraps the socket's OSError)."""
+    seen, todo = [], [e]
+    while todo:
+        x = todo.pop(0)
+        if any(x is y for y in seen):
+            continue
+        seen.append(x)
+        todo += [n for n in (getattr(x, "reason", None), x.__cause__, x.__context__, *getattr(x, "args", ()))
+                 if isinstance(n, BaseException)]
+    return seen
+
+
+def connection_problem(e: BaseException, url: str) -> str:
+    """One plain sentence for a connection that could not be made (never the library's own text)."""
+    u = urlsplit(url)
+    where = f"{u.hostname}:{u.port or (443 if u.scheme == 'https' else 80)}"
+    causes = _causes(e)
+    if any(isinstance(x, socket.gaierror) for x in causes):
+        return f"cannot connect to {where}: the host name {u.hostname} does not resolve"
+    if any(isinstance(x, ssl.SSLError) for x in causes):
+        reason = next(getattr(x, "reason", None) or str(x) for x in causes if isinstance(x, ssl.SSLError))
+        return f"cannot connect to {where}: the TLS handshake failed ({reason})"
+    for kind, words in ((ConnectionRefusedError, "the connection was refused (nothing listens there)"),
+                        (ConnectionResetError, "the connection was reset"),
+                        (TimeoutError, "the connection timed out")):
+        if any(isinstance(x, kind) for x in causes):
+            return f"cannot connect to {where}: {words}"
+    oserror = next((x for x in causes if isinstance(x, OSError) and x.strerror), None)
+    if oserror is not None:
+        return f"cannot connect to {where}: {oserror.strerror.lower()}"
+    return f"cannot connect to {where}: the connection failed ({type(causes[-1]).__name__})"
 
 
 def _unencodable(part: str, e: UnicodeError) -> str:

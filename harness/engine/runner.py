@@ -40,6 +40,11 @@ class RunContext:
     cleanup: bool = True
     fail_on: str = "error"
     max_pages: int = MAX_PAGES  # next links followed per search; reaching it is reported
+    stop: object = None  # a threading.Event set on Ctrl-C: no further step is sent (CaseStopped)
+
+
+class CaseStopped(Exception):
+    """The run was interrupted while this case ran (in a worker thread): the case did not finish."""
 
 
 def substitute(obj, values: dict):
@@ -239,6 +244,8 @@ def run_case(case: Case, ctx: RunContext) -> CaseResult:
         values, status, message = None, ERROR, f"harness error: {type(e).__name__}: {e}"
     if values is not None:
         for step in case.steps:
+            if ctx.stop is not None and ctx.stop.is_set():
+                raise CaseStopped(case.id)
             if ctx.deadline and time.monotonic() > ctx.deadline:
                 status, message = ERROR, "run deadline reached before this step"
                 break

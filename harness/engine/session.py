@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -15,12 +15,14 @@ from harness.engine import assertions as A
 from harness.engine import fixtures as fx
 from harness.engine import strict
 from harness.engine.capabilities import Capabilities, definition_reader
-from harness.engine.events import ERROR, SKIPPED, Bus, CaseFinished, CaseResult, RunFinished, RunResult, RunStarted
+from harness.engine.events import (ERROR, SKIPPED, Bus, CaseFinished, CaseResult, CasesPlanned, RunFinished, RunResult,
+                                   RunStarted)
 from harness.engine.http import Client, ClientConfig, TransportError
+from harness.engine.interrupts import Interrupts
 from harness.engine.model import Case
 from harness.engine.runner import RunContext, Tracker, run_case
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 KNOWN_VERSIONS = ("r4", "r4b", "r5")
 
 
@@ -116,6 +118,15 @@ def _precompile(cases: list[Case], version: str) -> list[tuple[Case, str]]:
 
 
 def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunResult, int]:
+    """Run the cases; returns the RunResult (every finished case in it) and the exit code. Ctrl-C
+    (harness.engine.interrupts) ends the run early with EXIT_INTERRUPTED, and the reports are still
+    written with every case that finished."""
+    with Interrupts() as interrupts:
+        result, code = _execute(cases, opts, subscribers, interrupts)
+    return result, EXIT_INTERRUPTED if interrupts.count else code
+
+
+def _execute(cases: list[Case], opts: RunOptions, subscribers, interrupts: Interrupts) -> tuple[RunResult, int]:
     run_id = uuid.uuid4().hex[:16]
     t0 = time.monotonic()
     client = Client(ClientConfig(opts.server, opts.token, dict(opts.headers), frozenset(opts.secret_headers),
@@ -126,6 +137,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
     tracker = Tracker()
     caps = None
     exit_code = EXIT_PASSED
+    file_cases, planned, order = len(cases), None, {}  # planned: known once the search-oracle suite is generated
     try:
         caps, problem = _discover(client)
         if problem:
@@ -141,6 +153,9 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
             exit_code = EXIT_USAGE
             return result, exit_code
         bus.emit(RunStarted(run_id, result.server, caps.fhir_version, len(cases), opts.oracle))
+        if not opts.oracle:
+            planned = len(cases)
+            bus.emit(CasesPlanned(planned))
         runnable, skipped = plan(cases, caps, version, opts.read_only)
         for r in skipped:
             bus.emit(CaseFinished(r))
@@ -170,6 +185,8 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         if opts.oracle:
             generated = _oracle_cases(client, loaded, caps, version, run_id, reason or load_problem, opts)
             cases = list(cases) + [c for c, _ in generated]
+            planned = len(cases)
+            bus.emit(CasesPlanned(planned))
             for c, why in generated:
                 if why:
                     r = CaseResult(c, SKIPPED, why)
@@ -182,33 +199,77 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
                          builtins={"tag": f"{fx.TAG_SYSTEM}|{run_id}", "tag.system": fx.TAG_SYSTEM,
                                    "tag.code": run_id, "base": client.base, "run": run_id,
                                    "tag.cases": f"{fx.TAG_SYSTEM}|{fx.case_code(run_id)}"},
-                         cleanup=opts.cleanup, fail_on=opts.fail_on, max_pages=opts.max_pages)
-        if opts.workers > 1:
-            with ThreadPoolExecutor(max_workers=opts.workers) as pool:
-                result.cases += list(pool.map(lambda c: run_case(c, ctx), runnable))
-        else:
-            result.cases += [run_case(c, ctx) for c in runnable]
+                         cleanup=opts.cleanup, fail_on=opts.fail_on, max_pages=opts.max_pages,
+                         stop=interrupts.stop)
         order = {c.id: i for i, c in enumerate(cases)}  # generated cases were appended to cases
-        result.cases.sort(key=lambda r: order.get(r.case.id, 0))
+        run_cases(runnable, ctx, opts.workers, result.cases.append)  # each result kept as its case finishes
         exit_code = EXIT_FAILED if any(r.status in ("failed", "error") for r in result.cases) else EXIT_PASSED
         return result, exit_code
-    except KeyboardInterrupt:
-        result.status, result.message = "interrupted", "interrupted by the user (Ctrl-C)"
-        raise
+    except KeyboardInterrupt:  # the cases that finished are in result.cases; the message is written below
+        interrupts.interrupted()
+        return result, EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 - reported in every report, never a traceback
         result.status, result.message = "error", f"harness error: {type(e).__name__}: {client.redact(str(e))}"
         exit_code = EXIT_FAILED
         return result, exit_code
     finally:
+        cleanup_stopped = False
         if opts.cleanup:
-            _cleanup(client, tracker, result, caps.system if caps else frozenset())
-        result.created, result.deleted = tracker.counts()
-        result.left = [client.redact(x) for x in tracker.left()]
-        result.finished = _now()
-        result.duration_ms = int((time.monotonic() - t0) * 1000)
-        bus.emit(RunFinished(result))
-        if bus.problems:
-            result.cleanup_problems += [f"report: {p}" for p in bus.problems]
+            try:
+                _cleanup(client, tracker, result, caps.system if caps else frozenset())
+            except KeyboardInterrupt:  # Ctrl-C while deleting: stop deleting, report what is left
+                interrupts.interrupted()
+                cleanup_stopped = True
+        with interrupts.held():  # Ctrl-C from here on waits: the reports are written whole
+            result.cases.sort(key=lambda r: order.get(r.case.id, 0))
+            result.created, result.deleted = tracker.counts()
+            result.left = [client.redact(x) for x in tracker.left()]
+            if interrupts.count:  # the run, or its deleting, was cut short (a Ctrl-C from here on is not)
+                result.status = "interrupted"
+                result.message = interrupted_message(len(result.cases), planned, file_cases, cleanup_stopped,
+                                                     len(result.left))
+            result.finished = _now()
+            result.duration_ms = int((time.monotonic() - t0) * 1000)
+            bus.emit(RunFinished(result))
+            if bus.problems:
+                result.cleanup_problems += [f"report: {p}" for p in bus.problems]
+
+
+def interrupted_message(done: int, planned: int | None, file_cases: int, cleanup_stopped: bool, left: int) -> str:
+    """What an interrupted run did, in words that are true at any moment it can be interrupted."""
+    if planned is None:
+        how_far = (f"{done} of the {file_cases} case(s) from the case files finished; the search-oracle "
+                   "suite was not generated")
+    else:
+        how_far = f"{done} of {planned} case(s) finished" + (f", {planned - done} did not" if planned > done else "")
+    msg = f"interrupted by the user (Ctrl-C): {how_far}"
+    if cleanup_stopped:
+        msg += f"; deleting what the run created was stopped ({left} left on the server)"
+    return msg
+
+
+def run_cases(runnable: list[Case], ctx: RunContext, workers: int, done) -> None:
+    """Run the cases, handing each result to `done` (in this thread) as soon as it finishes, so an
+    interrupted run still has every case that finished. With workers, a Ctrl-C (ctx.stop) lets no
+    case start another step; the cases stopped that way did not finish and are not handed on."""
+    if workers <= 1:
+        for c in runnable:
+            done(run_case(c, ctx))
+        return
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = [pool.submit(run_case, c, ctx) for c in runnable]
+    collected = set()
+    try:
+        for f in as_completed(futures):
+            collected.add(f)
+            done(f.result())
+    finally:
+        if ctx.stop is not None:
+            ctx.stop.set()  # only reached early on an interrupt or an error: no case starts a step
+        pool.shutdown(wait=True, cancel_futures=True)
+        for f in futures:  # those that finished while this thread was interrupted
+            if f not in collected and f.done() and not f.cancelled() and f.exception() is None:
+                done(f.result())
 
 
 def _oracle_cases(client, loaded, caps, version, run_id, problem, opts) -> list[tuple[Case, str | None]]:

@@ -12,6 +12,7 @@ import gc
 import itertools
 import multiprocessing
 import os
+import signal
 from collections import deque
 from pathlib import Path
 from typing import Iterator
@@ -41,6 +42,12 @@ def _lines(name: str, start: int, lines: list[bytes], version: str | None, resol
             continue
         out.extend(results_for_value(parsed.value, parsed.duplicates, source, version, resolver=resolver))
     return out
+
+
+def _worker_start() -> None:
+    """A worker leaves Ctrl-C to the parent (the terminal sends it to every process of the group):
+    the parent stops the pool, and no worker prints a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _chunk_in_worker(args: tuple[str, int, list[bytes]]) -> list[Result]:
@@ -93,7 +100,7 @@ def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolv
         ctx = multiprocessing.get_context("fork")
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write)
         try:
-            pool = ctx.Pool(workers)
+            pool = ctx.Pool(workers, initializer=_worker_start)
         finally:
             gc.unfreeze()  # the workers are forked: this process collects as before
         with pool:

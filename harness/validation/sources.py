@@ -3,6 +3,7 @@ streamed line by line. Every problem reading a source becomes a Result, never an
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -25,12 +26,21 @@ def _error(source: str, rule: str, err: ParseError | str, version: str | None) -
                   (Issue(ERROR, rule, "$", str(err), "RFC 8259 JSON; FHIR JSON format"),))
 
 
-def expand_paths(paths: list[str]) -> Iterator[tuple[str, Path | None, str | None]]:
-    """(display name, path, error) for every file named or found under a directory."""
+def missing(paths: list[str]) -> list[str]:
+    """The paths that name nothing at all (a usage error, not an input to report on)."""
+    return [raw for raw in paths if not os.path.lexists(raw)]  # a dangling symlink is there, unreadable
+
+
+def expand_paths(paths: list[str], skipped: list[str] | None = None) -> Iterator[tuple[str, Path | None, str | None]]:
+    """(display name, path, error) for every file named or found under a directory; the files a
+    directory walk passes over (other extensions) are appended to `skipped`."""
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in JSON_SUFFIXES)
+            files = sorted(f for f in p.rglob("*") if f.is_file())
+            found = [f for f in files if f.suffix.lower() in JSON_SUFFIXES]
+            if skipped is not None:
+                skipped += [str(f) for f in files if f.suffix.lower() not in JSON_SUFFIXES]
             if not found:
                 yield raw, None, f"directory {raw} holds no .json or .ndjson file"
             for f in found:
@@ -107,6 +117,13 @@ def load_context(paths: list[str]) -> tuple[Index, list[str]]:
     return index, problems
 
 
+def skipped_line(skipped: list[str], named: int = 10) -> str:
+    """The files a directory walk passed over, counted and (the first few) named."""
+    shown = ", ".join(skipped[:named]) + (f", … and {len(skipped) - named} more" if len(skipped) > named else "")
+    return (f"{len(skipped)} file(s) skipped, not {', '.join(JSON_SUFFIXES)} (validate reads only those): "
+            f"{shown}")
+
+
 _RESOURCE_TYPE = b'"resourceType"'
 _TYPE_VALUE = re.compile(rb'\s*:\s*"([^"\\]*)"')  # after the key: the type, when written without escapes
 
@@ -181,11 +198,11 @@ def _validate_ndjson_values(path: Path, context_only: bool = False, studies: boo
 
 
 def validate_paths(paths: list[str], version: str | None = None, context: Resolver | None = None,
-                   workers: int | None = None) -> Iterator[Result]:
+                   workers: int | None = None, skipped: list[str] | None = None) -> Iterator[Result]:
     """Validate every file named or found. All JSON documents given in one call are one resolution
     context for the imaging rules (a study in one file resolves a selection in another); NDJSON
     streams and is resolved only against itself line by line plus the context."""
-    files = list(expand_paths(paths))
+    files = list(expand_paths(paths, skipped))
     parsed = {name: _read_json(name, path, version) for name, path, err in files
               if err is None and path is not None and path.suffix.lower() not in NDJSON_SUFFIXES}
     local = Index(f"the files validated ({', '.join(paths)})")

@@ -37,8 +37,15 @@ def test_read_timeout():
 def test_connection_refused():
     with serve({}) as srv:
         base = srv.base
-    with pytest.raises(TransportError, match="connection failed"):
+    with pytest.raises(TransportError, match=r"cannot connect to 127\.0\.0\.1:\d+: the connection was refused") as e:
         Client(ClientConfig(base, connect_timeout=1)).request("GET", "metadata")
+    assert "HTTPConnection" not in str(e.value) and "Errno" not in str(e.value)  # not urllib3's text
+
+
+def test_unresolvable_host_is_one_plain_sentence():
+    with pytest.raises(TransportError) as e:
+        Client(ClientConfig("http://no-such-host.invalid:8080/fhir", connect_timeout=1)).request("GET", "metadata")
+    assert str(e.value) == "cannot connect to no-such-host.invalid:8080: the host name no-such-host.invalid does not resolve"
 
 
 def test_size_cap():
