@@ -1,10 +1,12 @@
 """Validate every example of the official example packages and tally the findings.
 
-    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4]... [--json OUT]
+    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4]... [--all-types] [--json OUT]
 
 Fetches hl7.fhir.r5.examples@5.0.0 / hl7.fhir.r4.examples@4.0.1 with `npm pack` into the cache
 when missing (scripts/build_definitions.py does the fetching). Prints, per package, how many
 resources validate with no error and every (rule, message pattern) that fires, with counts.
+--all-types also validates the conformance resources (StructureDefinition, ValueSet, CapabilityStatement
+and the others SKIP leaves out by default).
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ SKIP = re.compile(r"^(StructureDefinition|ValueSet|CodeSystem|SearchParameter|Op
                   r"StructureMap|GraphDefinition|MessageDefinition)-")
 
 
-def files(pkg: Path) -> list[str]:
+def files(pkg: Path, all_types: bool = False) -> list[str]:
     return [str(f) for f in sorted(pkg.glob("*.json"))
-            if f.name != "package.json" and not f.name.startswith(".") and not SKIP.match(f.name)]
+            if f.name != "package.json" and not f.name.startswith(".")
+            and (all_types or not SKIP.match(f.name))]
 
 
 def _one(args: tuple[str, str]) -> list:
@@ -63,10 +66,10 @@ def _run(paths: list[str], version: str, timeout: float) -> tuple[list, list[str
     return results, timed_out
 
 
-def scan(version: str, cache: Path, limit: int | None, timeout: float = 60.0) -> dict:
+def scan(version: str, cache: Path, limit: int | None, timeout: float = 60.0, all_types: bool = False) -> dict:
     name, ver = PACKAGES[version]
     pkg = ensure_package(cache, name, ver)
-    paths = files(pkg)[:limit]
+    paths = files(pkg, all_types)[:limit]
     t0 = time.perf_counter()
     results, timed_out = _run(paths, version, timeout)
     elapsed = time.perf_counter() - t0
@@ -93,8 +96,9 @@ def main() -> None:
     ap.add_argument("--package", action="append", choices=sorted(PACKAGES))
     ap.add_argument("--limit", type=int)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--all-types", action="store_true", help="also the conformance resources SKIP leaves out")
     args = ap.parse_args()
-    out = [scan(v, args.cache, args.limit) for v in (args.package or ["r5", "r4"])]
+    out = [scan(v, args.cache, args.limit, all_types=args.all_types) for v in (args.package or ["r5", "r4"])]
     for s in out:
         print(f"{s['package']}: {s['resources']} resources in {s['files']} files, {s['valid']} with no error, "
               f"{s['invalid']} with errors ({s['seconds']} s); not finished within the time limit: "

@@ -87,7 +87,10 @@ def test_region_coplanarity_of_the_passing_polygon_is_really_checked():
 @pytest.mark.parametrize("uid,ok", [
     ("1.2.840.10008.5.1.4.1.1.2", True), ("0", True), ("2.25.0.1", True),
     ("1.2.840.010008", False), ("1..2", False), (".1.2", False), ("1.2.", False), ("1.2.a", False),
-    ("1.2-3", False), ("1." + "1" * 62, True), ("1." + "1" * 63, False), ("1.٣", False), ("", False),
+    ("1.2-3", False), ("2." + "1" * 62, True), ("2." + "1" * 63, False), ("1.٣", False), ("", False),
+    # ISO/IEC 8824 arcs: the first is 0, 1 or 2; under 0 or 1 the second is at most 39
+    ("11.2.840.10008.5.1.4.1.1.481.3", False), ("5.6.7.8.9", False), ("3", False), ("1.40.2", False),
+    ("0.40", False), ("1.39.2", True), ("0.0", True), ("2.999.1", True), ("2", True),
 ])
 def test_dicom_uid_syntax(uid: str, ok: bool):
     assert (uid_problem(uid) is None) == ok

@@ -133,7 +133,10 @@ _SERIES = ("ImagingSelection R5 5.0.0 / R6 ballot 2 (seed 004): 'A selection of 
 rule("imaging.uid", ERROR, "Not a valid DICOM UID",
      "DICOM PS3.5 §9.1: 'Each component of a UID is a number and shall consist of one or more digits. "
      "The first digit of each component shall not be zero unless the component is a single digit.' … "
-     "UIDs 'shall not exceed 64 total characters'. Applied to every UID-bearing element of every version.")
+     "UIDs 'shall not exceed 64 total characters'; PS3.5 §9: 'The UID identification scheme is based on the OSI "
+     "Object Identification (numeric form) as defined by the [ISO/IEC 8824] standard': the first arc is 0, 1 or 2 "
+     "and under 0 or 1 the second is at most 39 (ISO/IEC 9834-1, ISO/IEC 8825-1 §8.19.4). Applied to every "
+     "UID-bearing element of every version.")
 rule("imaging.study-identifier", ERROR, "DICOM UID identifier not encoded as urn:oid, or more than one Study UID",
      "ImagingStudy R4 (seed 002): 'When encoding a DICOM UID in an Identifier datatype, use the Identifier "
      "system of \"urn:dicom:uid\", and prefix the UID value with \"urn:oid:\".' and 'An ImagingStudy SHALL "
