@@ -232,3 +232,22 @@ def test_ndjson_in_parallel_gives_the_same_results_in_order(tmp_path: Path, monk
     assert serial == parallel and len(serial) == len(lines)
     assert any(i["rule"] == "imaging.single-series" for r in parallel for i in r["issues"])  # study from the pre-pass
     assert [r["source"] for r in parallel] == [f"{f}#line[{n}]" for n in range(1, len(lines) + 1)]
+
+
+def test_endpoint_found_elsewhere_is_flagged_only_for_a_uid_of_the_study_in_its_path():
+    """An Endpoint in the same Bundle is validated on its own (a sub-service or a trailing slash is
+    reported there); from the study only a segment equal to one of the study's UIDs is reported."""
+    study = load("fixtures/valid/r4/imagingstudy-ct-abdomen.json")
+    series_uid = study["series"][0]["uid"]
+    endpoint = load("fixtures/datasets/r4/endpoint-wado.json")
+    endpoint["id"] = "pacs-dicomweb"
+    endpoint["address"] = "https://pacs.example.org/dicomweb/studies/"  # reported on the Endpoint only
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": study}, {"resource": endpoint}]}
+    assert [i for i in imaging.run(study, "r4", Index.of("bundle", [bundle])) if i.rule == "imaging.endpoint-address"] == []
+    endpoint["address"] = f"https://pacs.example.org/dicomweb/{series_uid}"
+    found = [(i.location, i.message) for i in imaging.run(study, "r4", Index.of("bundle", [bundle]))
+             if i.rule == "imaging.endpoint-address"]
+    assert len(found) == 1 and found[0][0] == "ImagingStudy.endpoint[0]"
+    assert series_uid in found[0][1] and "Endpoint/pacs-dicomweb" in found[0][1]
+    endpoint["connectionType"]["code"] = "ihe-iid"  # the rule is WADO-RS's
+    assert [i for i in imaging.run(study, "r4", Index.of("bundle", [bundle])) if i.rule == "imaging.endpoint-address"] == []

@@ -189,8 +189,9 @@ rule("imaging.region-coplanar", WARNING, "3D polygon points are not coplanar",
 rule("imaging.endpoint-address", ERROR, "DICOM endpoint address breaks the connection type's URL rule",
      "ImagingStudy R4 §Endpoint (seed 002): WADO-RS 'only the scheme, authority and path are included. "
      "Sub-services, such as study, shall not be specified. The path shall not contain a trailing "
-     "slash.'; WADO-URI and IID: 'Neither a question mark (\"?\") nor any query parameters shall be "
-     "included.'")
+     "slash.' (a path segment 'study', a DICOMweb resource name, or a UID of the study that points to the "
+     "endpoint names a sub-service); WADO-URI and IID: 'Neither a question mark (\"?\") nor any query "
+     "parameters shall be included.'")
 rule("imaging.endpoint-level", WARNING, "IHE IID endpoint used at series level",
      "ImagingStudy R4 §Endpoint (seed 002): 'An IID-type Endpoint should be used only at the study level.'")
 
