@@ -39,7 +39,8 @@ def load(rel: str) -> dict:
 PASSING = {
     "imaging.uid": ("r5", "fixtures/valid/r5/imagingstudy-ct-chest.json"),
     "imaging.study-identifier": ("r4", "fixtures/valid/r4/imagingstudy-ct-abdomen.json"),
-    "imaging.series-uid-required": ("r6-ballot2", "fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json"),
+    "imaging.uid-encoding": ("r5", "fixtures/valid/r5/imagingstudy-ct-chest.json"),
+    "imaging.series-uid-required": ("r5", "fixtures/valid/r5/imagingselection-mr-prostate-roi.json"),
     "imaging.duplicate-uid": ("stu3-ballot", "fixtures/valid/stu3-ballot/imagingexcerpt-ct-chest.json"),
     "imaging.single-series": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
     "imaging.study-mismatch": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
@@ -251,3 +252,24 @@ def test_endpoint_found_elsewhere_is_flagged_only_for_a_uid_of_the_study_in_its_
     assert series_uid in found[0][1] and "Endpoint/pacs-dicomweb" in found[0][1]
     endpoint["connectionType"]["code"] = "ihe-iid"  # the rule is WADO-RS's
     assert [i for i in imaging.run(study, "r4", Index.of("bundle", [bundle])) if i.rule == "imaging.endpoint-address"] == []
+
+
+def test_series_uid_required_cites_the_r5_requirement_and_only_where_a_source_states_it():
+    sel = load("fixtures/valid/r5/imagingselection-mr-prostate-roi.json")
+    del sel["studyUid"]
+    found = [i for i in imaging.run(sel, "r5") if i.rule == "imaging.series-uid-required"]
+    assert [i.location for i in found] == ["ImagingSelection.studyUid"]
+    assert "'Required unless frameOfReferenceUid and imageRegion are present and instance is not present.'" in (
+        found[0].requirement)
+    # the R6 ballot 2 summary (seed 004) and the R5 snapshot 1 page (seed 001) state no such requirement
+    r6 = load("fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json")
+    del r6["seriesUid"]
+    assert [i for i in imaging.run(r6, "r6-ballot2") if i.rule == "imaging.series-uid-required"] == []
+
+
+def test_a_bare_uid_in_the_uri_system_is_an_encoding_problem_not_a_malformed_uid():
+    study = load("fixtures/invalid/imaging/uid-sopclass-not-urn-r4.json")
+    found = [i for i in imaging.run(study, "r4") if i.rule.startswith("imaging.uid")]
+    assert [(i.rule, i.location) for i in found] == [
+        ("imaging.uid-encoding", "ImagingStudy.series[0].instance[0].sopClass")]
+    assert "urn:oid:1.2.840.10008.5.1.4.1.1.2" in found[0].message and "RFC 3986" in found[0].requirement

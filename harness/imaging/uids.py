@@ -11,6 +11,13 @@ UID_MAX = 64
 OID_PREFIX = "urn:oid:"
 DICOM_UID_SYSTEM = "urn:dicom:uid"
 URI_SYSTEM = "urn:ietf:rfc:3986"
+#: what a Coding with system urn:ietf:rfc:3986 and a code without urn:oid: breaks (encoded() gives
+#: its problem with no UID): the encoding of the UID, not the UID's syntax
+NOT_A_URI_REQUIREMENT = (
+    f"Coding.system {URI_SYSTEM} says the code is a URI: RFC 3986 §3 'URI = scheme \":\" hier-part "
+    "[ \"?\" query ] [ \"#\" fragment ]'; a DICOM UID written as a URI is urn:oid:<uid> (RFC 3001; FHIR "
+    "datatypes, oid: 'An OID represented as a URI'; ImagingStudy R4 (seed 002): 'prefix the UID value "
+    "with \"urn:oid:\"').")
 # the FHIR oid datatype's own regex; a value failing it is reported by structure.primitive-format
 _FHIR_OID = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+", re.ASCII)
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}", re.ASCII)
@@ -77,9 +84,10 @@ def encoded(value: Any, form: str) -> list[tuple[str | None, str | None]]:
             code, system = c["code"], c.get("system")
             if code.startswith(OID_PREFIX):
                 out.append((code[len(OID_PREFIX):], uid_problem(code[len(OID_PREFIX):])))
-            elif system == URI_SYSTEM:
-                out.append((None, f"code {code!r} is in system {URI_SYSTEM} (URIs) but is not a URI: "
-                                  f"write the UID as {OID_PREFIX}<uid>"))
+            elif system == URI_SYSTEM:  # the only problem given without a UID: see NOT_A_URI
+                out.append((None, f"code {code!r} has system {URI_SYSTEM}, which makes the code a URI, but it "
+                                  "has no URI scheme: a DICOM UID in that system is written "
+                                  f"{OID_PREFIX}{code if uid_problem(code) is None else '<uid>'}"))
             else:
                 out.append((code, uid_problem(code)))
         return out

@@ -137,13 +137,20 @@ rule("imaging.uid", ERROR, "Not a valid DICOM UID",
      "Object Identification (numeric form) as defined by the [ISO/IEC 8824] standard': the first arc is 0, 1 or 2 "
      "and under 0 or 1 the second is at most 39 (ISO/IEC 9834-1, ISO/IEC 8825-1 §8.19.4). Applied to every "
      "UID-bearing element of every version.")
+rule("imaging.uid-encoding", ERROR, "A UID in a Coding of system urn:ietf:rfc:3986 not written as urn:oid:<uid>",
+     "Coding.system urn:ietf:rfc:3986 says the code is a URI: RFC 3986 §3 'URI = scheme \":\" hier-part "
+     "[ \"?\" query ] [ \"#\" fragment ]'; a DICOM UID written as a URI is urn:oid:<uid> (RFC 3001; FHIR "
+     "datatypes, oid: 'An OID represented as a URI'; ImagingStudy R4 (seed 002): 'prefix the UID value with "
+     "\"urn:oid:\"').")
 rule("imaging.study-identifier", ERROR, "DICOM UID identifier not encoded as urn:oid, or more than one Study UID",
      "ImagingStudy R4 (seed 002): 'When encoding a DICOM UID in an Identifier datatype, use the Identifier "
      "system of \"urn:dicom:uid\", and prefix the UID value with \"urn:oid:\".' and 'An ImagingStudy SHALL "
      "reference one DICOM Study' (so at most one Study Instance UID identifier).")
 rule("imaging.series-uid-required", ERROR, "Instances selected without the series and study they belong to",
-     _SERIES + " Instances are only identified within their series: a selection listing instances "
-     "names the seriesUid and studyUid they belong to.")
+     "ImagingSelection.studyUid and ImagingSelection.seriesUid (R5 5.0.0), requirements: 'Required unless "
+     "frameOfReferenceUid and imageRegion are present and instance is not present.' Checked only in the versions "
+     "whose source says so (tables.json seriesUidWords): R5 5.0.0; the R5 snapshot 1 page (seed 001) and the R6 "
+     "ballot 2 summary (seed 004) state no such requirement.")
 rule("imaging.duplicate-uid", ERROR, "A UID listed twice at one level, or an instance in two series",
      "DICOM PS3.3 / PS3.5 §9: a UID identifies one study, one series, one SOP instance; an instance "
      "belongs to exactly one series (PS3.3 A.1.2 Information Entities: Study ⊃ Series ⊃ Instance).")
