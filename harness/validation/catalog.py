@@ -108,6 +108,15 @@ rule("extension.modifier", WARNING, "Unknown modifier extension",
      "extensibility.html §modifierExtension: a system that does not understand a modifier extension "
      "SHALL NOT process the resource as if it were not there.")
 
+rule("reference.conditional", ERROR, "Conditional reference outside a transaction, or with a malformed query",
+     "http.html §Transaction Processing Rules (STU3, R4, R5): 'in a transaction (and only in a transaction), "
+     "references to resources may be replaced by a search URI that describes how to find the correct "
+     "reference'; 'The search URI ... always starts with a resource type: [type]:?parameters....' (name=value "
+     "parameters joined by '&').")
+rule("bundle.full-url", ERROR, "Bundle.entry.fullUrl is not an absolute URL",
+     "Bundle.entry.fullUrl (R4, R5): 'The Absolute URL for the resource.' An absolute URI has a scheme "
+     "(RFC 3986 §4.3: absolute-URI = scheme \":\" hier-part); 'Patient/1' is relative.")
+
 # --- bindings --------------------------------------------------------------------------------------
 rule("binding.required", ERROR, "Code not in the required value set",
      "ElementDefinition.binding strength required: 'To be conformant, the concept in this element "

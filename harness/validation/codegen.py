@@ -138,6 +138,8 @@ def primitive_lines(fp, child: Child, bind, em: Emitter, plain: bool) -> list[st
     if child.type_code in URI_TYPES or child.path == "Reference.reference":
         per_value += ["if v.__class__ is str and v[:1] == '#':",
                       "    st.local_refs.setdefault(id(res), set()).add(v)"]
+    if child.path == "Reference.reference":  # a conditional reference ('Type?query'): the walk judges it
+        per_value += ["if v.__class__ is str and '?' in v:", "    raise SLOW"]
     ukey, body = "_" + child.key, []
     if child.constraints:
         cons, path, seg = em.bind(child.constraints, "CONS"), em.bind(child.path, "PATH"), em.bind("." + child.loc, "SEG")

@@ -54,6 +54,17 @@ def _datetime(value: str) -> str | None:
     return _calendar_date(value) or _time_of_day(value)
 
 
+def _canonical(value: str) -> str | None:
+    """references.html §canonical: a canonical is 'url' or 'url|version'; a bar with nothing on
+    one side of it names no version (or no resource)."""
+    url, bar, version = value.partition("|")
+    if bar and not version:
+        return f"{value!r} ends with '|': a canonical is url or url|version, and the version after '|' is missing"
+    if bar and not url:
+        return f"{value!r} starts with '|': a canonical is url|version, and the url before '|' is missing"
+    return None
+
+
 def _int_range(lo: int, hi: int) -> Callable[[object], str | None]:
     def check(value: object) -> str | None:
         if isinstance(value, int) and not (lo <= value <= hi):
@@ -80,6 +91,7 @@ _EXTRA: dict[str, Callable[[object], str | None]] = {
     "time": _time_of_day,  # type: ignore[dict-item]
     **{name: _int_range(*bounds) for name, bounds in INT_RANGES.items()},
     "decimal": _finite,
+    "canonical": _canonical,  # type: ignore[dict-item]
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from harness.validation.compiler import Child, Compiler, Constraint, Node
 from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
 from harness.validation.primitives import kind_of
-from harness.validation import terminology
+from harness.validation import references, terminology
 
 URI_TYPES = frozenset({"uri", "url", "canonical"})
 ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
@@ -44,9 +44,11 @@ class Pending:
 
 
 class Walker:
-    def __init__(self, compiler: Compiler, duplicates: dict[int, list[str]], split_bundles: bool = True):
+    def __init__(self, compiler: Compiler, duplicates: dict[int, list[str]], split_bundles: bool = True,
+                 bundle: dict | None = None):
         self.c = compiler
         self.split_bundles = split_bundles  # Bundle entries are validated as results of their own
+        self.bundle = bundle  # the Bundle the resource is an entry of, when validated with it
         self.defs = compiler.defs
         self.label = compiler.defs.label
         self.dups = duplicates
@@ -258,6 +260,10 @@ class Walker:
         if isinstance(value, str) and value.startswith("#") and (
                 child.type_code in URI_TYPES or child.path == "Reference.reference"):
             self.local_refs.setdefault(id(resource), set()).add(value)
+        if child.path == "Reference.reference" and isinstance(value, str) and "?" in value:
+            problem = references.conditional_problem(self.defs, value, references.in_transaction(self.bundle, root))
+            if problem is not None:
+                self.add(ERROR, "reference.conditional", here, problem, f"{self.label} {references.CONDITIONAL_WORDS}")
         if value is not None:
             problem = child.prim.check(value)  # type: ignore[union-attr]
             if problem is not None:
