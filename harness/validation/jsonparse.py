@@ -27,6 +27,13 @@ duplicates) is the stdlib one. The proof, per document, in ``_fast_value``:
   text gives the same strings and numbers (an integer orjson turned into a float would print
   differently), and no member was dropped (the serialization would be shorter). Only the stack
   depth is checked, against the bound of what orjson serializes;
+* number texts: a JSON number is kept as its value, but FHIR checks a decimal's text (R5: at most 18
+  digits before the point and 17 after, datatypes.html#decimal). The stdlib parse records the text
+  of every number token that does not match SAFE_NUMBER, a form every version's decimal regex
+  accepts (Duplicates.numbers, by container and key); orjson cannot, so a document that may hold
+  such a token (number_texts_needed: a long run of digits in a number, or a number with an exponent
+  outside the form, found on a translation of the text) goes to the stdlib. An integer's text is
+  its value's (str), so only floats need this;
 * same failure depth: the stdlib parser recurses once per nesting level and raises RecursionError
   near the interpreter's recursion limit (which depends on the caller's stack), so the fast path is
   taken only when the nesting (bounded by the number of ``{`` and ``[``, and by the deepest value
@@ -36,6 +43,7 @@ duplicates) is the stdlib one. The proof, per document, in ``_fast_value``:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -57,17 +65,50 @@ class ParseError:
 class Duplicates(dict):
     """id(dict) -> names that appeared more than once in that object. It also holds the objects it
     names: an object that had duplicates and was then dropped (the earlier value of a repeated key)
-    would otherwise be freed, and a later object given its id would look as if it had duplicates."""
+    would otherwise be freed, and a later object given its id would look as if it had duplicates.
 
-    __slots__ = ("alive",)
+    numbers: id(dict or list) -> {key or index: the JSON text of the number there}, for the number
+    tokens that do not match SAFE_NUMBER (their containers are kept alive too). A Duplicates with
+    numbers is true even without duplicates: the document needs the full structural walk."""
+
+    __slots__ = ("alive", "numbers")
 
     def __init__(self) -> None:
         super().__init__()
         self.alive: list = []
+        self.numbers: dict[int, dict] = {}
+
+    def __bool__(self) -> bool:
+        return dict.__len__(self) > 0 or bool(self.numbers)
 
     def record(self, obj: dict, repeated: list[str]) -> None:
         self[id(obj)] = repeated
         self.alive.append(obj)
+
+    def record_number(self, container, key, text: str) -> None:
+        slot = self.numbers.get(id(container))
+        if slot is None:
+            slot = self.numbers[id(container)] = {}
+            self.alive.append(container)
+        slot[key] = text
+
+    def number_text(self, container, key) -> str | None:
+        """The JSON text of the number at container[key], when it was recorded."""
+        slot = self.numbers.get(id(container)) if self.numbers else None
+        return slot.get(key) if slot else None
+
+
+#: number tokens whose text every version's decimal regex accepts (tests/test_fidelity.py proves it
+#: against each version's): at most 18 digits before the point, 17 after, an exponent of at most 10
+#: digits without a leading zero (0 itself allowed). Texts outside it are recorded (Duplicates.numbers).
+SAFE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?(?:[eE](?:0|[+-]?[1-9][0-9]{0,9}))?", re.ASCII)
+
+
+class _TextFloat(float):
+    """A float parsed from a token outside SAFE_NUMBER, carrying its text until the object hook
+    records it and puts a plain float in its place (no such float is left in a parsed tree)."""
+
+    __slots__ = ("text",)
 
 
 @dataclass(slots=True)
@@ -102,6 +143,15 @@ def parse_text(text: str, *, fast: bool = True) -> Parsed:
                 return Parsed(value)
     result = Parsed()
     dups = result.duplicates
+    waiting = [0]  # _TextFloats made and not yet recorded
+
+    def number(token: str) -> float:
+        if SAFE_NUMBER.fullmatch(token):
+            return float(token)
+        f = _TextFloat(token)
+        f.text = token
+        waiting[0] += 1
+        return f
 
     def hook(pairs: list[tuple[str, object]]) -> dict:
         obj = dict(pairs)
@@ -113,10 +163,24 @@ def parse_text(text: str, *, fast: bool = True) -> Parsed:
                     repeated.append(k)
                 seen.add(k)
             dups.record(obj, repeated)
+        if waiting[0]:
+            for k, v in obj.items():
+                if v.__class__ is _TextFloat:
+                    dups.record_number(obj, k, v.text)
+                    obj[k] = float(v)
+                    waiting[0] -= 1
+                elif v.__class__ is list:
+                    _record_list(v, dups, waiting)
         return obj
 
     try:
-        result.value = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant, parse_float=number)
+        if waiting[0]:  # numbers in a top-level array (or a document that is a number)
+            if value.__class__ is _TextFloat:
+                value = float(value)
+            elif value.__class__ is list:
+                _record_list(value, dups, waiting)
+        result.value = value
     except json.JSONDecodeError as e:
         result.error = ParseError(f"invalid JSON: {e.msg}", e.lineno, e.colno)
     except _ConstantError as e:
@@ -126,6 +190,21 @@ def parse_text(text: str, *, fast: bool = True) -> Parsed:
     except ValueError as e:  # e.g. integers longer than the interpreter's digit limit
         result.error = ParseError(f"invalid JSON: {e}")
     return result
+
+
+def _record_list(items: list, dups: Duplicates, waiting: list) -> None:
+    """Record the _TextFloats of an array (and of the arrays in it) and put plain floats in their
+    place. Objects in it were handled by their own hook call."""
+    stack = [items]
+    while stack and waiting[0]:
+        lst = stack.pop()
+        for i, v in enumerate(lst):
+            if v.__class__ is _TextFloat:
+                dups.record_number(lst, i, v.text)
+                lst[i] = float(v)
+                waiting[0] -= 1
+            elif v.__class__ is list:
+                stack.append(v)
 
 
 def parse_text_reference(text: str) -> Parsed:
@@ -196,6 +275,8 @@ def _fast_value(raw: bytes) -> object:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _NO_VALUE
+    if number_texts_needed(raw):
+        return _NO_VALUE  # a number's text may fall outside SAFE_NUMBER: the stdlib records it
     try:
         dump = orjson.dumps(value)
     except orjson.JSONEncodeError:  # nested deeper than orjson serializes
@@ -218,6 +299,67 @@ def _fast_value(raw: bytes) -> object:
     if _frames_beyond(sys.getrecursionlimit() - _MARGIN - min(len(marks) - colons - escapes, _DEPTH_BOUND)):
         return _NO_VALUE  # the stdlib parse might run out of stack here: let it decide
     return value
+
+
+# the shape of a text for finding number tokens: digits -> '0', '.' stays, e/E -> 'e', + and - -> '-',
+# JSON's structural characters and whitespace -> ' ' (what bounds a number token), anything else -> '"'
+# (so digits inside a string are bounded by '"', not by ' ', unless the string holds ', ' or ': ')
+_T = bytearray(b'"' * 256)
+for _c in b"0123456789":
+    _T[_c] = 48
+_T[ord(".")] = 46
+for _c in b"eE":
+    _T[_c] = 101
+for _c in b"+-":
+    _T[_c] = 45
+for _c in b",:[]{} \t\r\n":
+    _T[_c] = 32
+_SHAPE = bytes(_T)
+del _T, _c
+# a run of 18 digits before an exponent, or ending a number (a float's when a '.' comes before the
+# run); a UID's long component ends before a '"' or a '.', so it is neither
+_RUN_BEFORE_EXPONENT = b"0" * 18 + b"e"
+_RUN_AT_END = b"0" * 18 + b" "
+# a run of 19 digits starting a number (after a boundary or a minus): a float's when a '.' or an
+# exponent follows the run (an integer's text is its value's)
+_LONG_STARTS = (b" " + b"0" * 19, b"-" + b"0" * 19)
+_DIGITS = re.compile(rb"0*")
+_EXPONENT = re.compile(rb"0e-?0+(?= |\Z)")  # a digit, then an exponent that ends a token
+_MANTISSA = frozenset(b"0.-")
+
+
+def number_texts_needed(raw: bytes) -> bool:
+    """Whether raw may hold a number token outside SAFE_NUMBER (whose text the stdlib parse keeps):
+    a long run of digits at the end of a number or before its exponent or fraction, or a number with
+    an exponent whose token (found by its shape, then read from raw) does not match SAFE_NUMBER. A
+    string that looks like one (', 1e05 ' inside a text) only sends the document to the stdlib parse,
+    which decides token by token."""
+    shape = raw.translate(_SHAPE)
+    if _RUN_BEFORE_EXPONENT in shape:
+        return True
+    i = shape.find(_RUN_AT_END)
+    while i != -1:
+        start = i
+        while start > 0 and shape[start - 1] == 48:
+            start -= 1
+        if shape[start - 1:start] == b".":
+            return True
+        i = shape.find(_RUN_AT_END, i + len(_RUN_AT_END))
+    for start in _LONG_STARTS:
+        i = shape.find(start)
+        while i != -1:
+            end = _DIGITS.match(shape, i + 1).end()
+            if shape[end:end + 1] in (b".", b"e"):
+                return True
+            i = shape.find(start, end)
+    for m in _EXPONENT.finditer(shape):
+        s = m.start()
+        while s > 0 and shape[s - 1] in _MANTISSA:
+            s -= 1
+        # the token's bytes are digits, '.', e, E, + and - (their shape is 0 . e -): ASCII
+        if (s == 0 or shape[s - 1] == 32) and SAFE_NUMBER.fullmatch(raw[s:m.end()].decode("ascii")) is None:
+            return True
+    return False
 
 
 def _colon_escape(raw: bytes, escapes: int) -> bool:
