@@ -42,6 +42,7 @@ class Capabilities:
                     "interactions": {i.get("code") for i in r.get("interaction") or [] if isinstance(i, dict)},
                     "searchParams": {p.get("name") for p in r.get("searchParam") or [] if isinstance(p, dict)},
                     "operations": {o.get("name") for o in r.get("operation") or [] if isinstance(o, dict)},
+                    "updateCreate": r.get("updateCreate") is True,
                     "modifiers": {p.get("name"): {e.get("valueCode") for e in p.get("extension") or []
                                                   if isinstance(e, dict) and e.get("url") == MODIFIER_EXT}
                                   for p in r.get("searchParam") or [] if isinstance(p, dict)},
@@ -66,6 +67,9 @@ class Capabilities:
             for code in req.interactions:
                 if code not in r["interactions"]:
                     return f"CapabilityStatement does not claim {req.resource} interaction {code!r}"
+            if req.updateCreate and not r.get("updateCreate"):
+                return (f"CapabilityStatement does not claim updateCreate for {req.resource} "
+                        "(rest.resource.updateCreate: update to a new id creates the resource)")
             for p in req.searchParams:
                 if p not in r["searchParams"]:
                     return f"CapabilityStatement does not claim {req.resource} search parameter {p!r}"

@@ -73,6 +73,7 @@ class RunResult:
     fixtures_via: str = ""
     created: int = 0
     deleted: int = 0
+    left: list[str] = field(default_factory=list)  # what the run made and did not delete, with why
     cleanup_problems: list[str] = field(default_factory=list)
     duration_ms: int = 0
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from harness.engine import ids
+
 ROOT = Path(__file__).resolve().parents[2] / "fixtures"
 TAG_SYSTEM = "urn:imaging-harness:run"
 FAMILY = {"r4": "r4", "r4b": "r4", "r5": "r5"}
@@ -132,7 +134,8 @@ def _ref_map(version: str, loaded: Loaded) -> dict[str, str]:
 
 
 def load_dataset(client, version: str, run_id: str, transaction: bool, on_created) -> Loaded:
-    """Create the whole dataset; on_created("Type/id") is called for each resource the server made."""
+    """Create the whole dataset; on_created(ids.Created) is called for each resource the server made,
+    also one whose id the harness will not use (then LoadError follows)."""
     ds = dataset(version)
     order = load_order(ds)
     loaded = Loaded(via="transaction" if transaction else "create")
@@ -153,13 +156,13 @@ def load_dataset(client, version: str, run_id: str, transaction: bool, on_create
         out = (body or {}).get("entry") if isinstance(body, dict) else None
         if not isinstance(out, list) or len(out) != len(order):
             raise LoadError(f"transaction to load the {version} dataset answered {r.status}")
-        for n, e, sent in zip(order, out, entries):
-            loc = ((e or {}).get("response") or {}).get("location") or ""
-            ref = _ref_from_location(loc, ds[n]["resourceType"]) or _ref_from_resource(e.get("resource"))
-            if not ref:
-                raise LoadError(f"transaction response entry for {n} has no location")
-            on_created(ref)
-            loaded.refs[n] = ref
+        made = [ids.created_in_entry(ds[n]["resourceType"], e) for n, e in zip(order, out)]
+        for c in made:
+            on_created(c)  # every one, so that the cleanup knows what was made even when one is unusable
+        for n, c in zip(order, made):
+            if c.problem:
+                raise LoadError(f"transaction response entry for {n}: {c.problem}")
+            loaded.refs[n] = c.ref
         final = {uuids[n]: loaded.refs[n] for n in order}
         for n, sent in zip(order, entries):
             res = rewrite_refs(sent["resource"], final)
@@ -174,26 +177,11 @@ def load_dataset(client, version: str, run_id: str, transaction: bool, on_create
         r = client.request("POST", ds[n]["resourceType"], body=res)
         if r.status not in (200, 201):
             raise LoadError(f"create of fixture {n} answered {r.status}")
-        ref = _ref_from_location(r.header("Location") or "", ds[n]["resourceType"]) or _ref_from_resource(r.json())
-        if not ref:
-            raise LoadError(f"create of fixture {n}: no Location and no id in the response")
-        on_created(ref)
-        loaded.refs[n] = ref
-        res["id"] = ref.split("/", 1)[1]
+        c = ids.created(ds[n]["resourceType"], r.header("Location"), r.json())
+        on_created(c)
+        if c.problem:
+            raise LoadError(f"create of fixture {n}: {c.problem}")
+        loaded.refs[n] = c.ref
+        res["id"] = c.id
         loaded.resources[n] = res
     return loaded
-
-
-def _ref_from_location(loc: str, rtype: str) -> str | None:
-    parts = [p for p in loc.split("?")[0].split("/") if p]
-    if rtype in parts:
-        i = len(parts) - 1 - parts[::-1].index(rtype)
-        if i + 1 < len(parts):
-            return f"{rtype}/{parts[i + 1]}"
-    return None
-
-
-def _ref_from_resource(res) -> str | None:
-    if isinstance(res, dict) and isinstance(res.get("id"), str) and isinstance(res.get("resourceType"), str):
-        return f"{res['resourceType']}/{res['id']}"
-    return None

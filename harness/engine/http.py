@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -28,6 +28,11 @@ MAX_RETRY_AFTER = 10.0  # seconds; a longer wait is not honoured (the answer is 
 
 class TransportError(Exception):
     """The exchange did not complete (refused, timeout, reset, size cap, redirect refused)."""
+
+
+class UnsafeUrl(TransportError):
+    """A URL the harness refuses to send: a dot-segment ('.', '..', also percent-encoded) in its path,
+    which would address something other than what it names (RFC 3986 section 5.2.4)."""
 
 
 class ReadOnlyViolation(Exception):
@@ -151,6 +156,9 @@ class Client:
             url = path
         else:
             url = f"{self.base}/{path.lstrip('/')}" if path else self.base
+        tail = urlsplit(url[len(self.base):] if url.startswith(self.base + "/") else url).path
+        if any(unquote(seg) in (".", "..") for seg in tail.split("/")):
+            raise UnsafeUrl(f"refused to send a URL with a dot-segment in its path: {self.redact(url)}")
         if query:
             items = query.items() if isinstance(query, dict) else query
             pairs = []

@@ -181,6 +181,13 @@ def check_case(c: Case) -> list[str]:
                 problems.append(f"case {c.id}: step {step.name!r} uses ${{{ref}}} "
                                 + ("before it is captured" if later else "which is never defined"))
         defined |= {cap.name for cap in step.captures}
+        segs = step.request.path.split("?")[0].strip("/").split("/")
+        creates = (step.request.method == "POST" and len(segs) == 1 and segs[0]) or (
+            step.request.method == "PUT" and len(segs) == 2)
+        for cap in step.captures:
+            if cap.created and not creates:
+                problems.append(f"case {c.id}: step {step.name!r}: capture {cap.name} takes what the step "
+                                "created, and only POST [type] or PUT [type]/[id] creates")
     for name, refs in deps.items():
         for ref in refs:
             if ref not in var_names and ref not in BUILTINS and not ref.startswith("fixture."):

@@ -44,6 +44,7 @@ class Requires:
     searchParams: tuple[str, ...] = ()
     system: tuple[str, ...] = ()
     operations: tuple[str, ...] = ()
+    updateCreate: bool = False  # CapabilityStatement.rest.resource.updateCreate must be true
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Capture:
     name: str
     fhirpath: str | None = None
     header: str | None = None
+    created: str | None = None  # "id" | "versionId" of what the step created (body, else Location)
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def case_from_dict(d: dict, suite: str, file: str, line: int) -> Case:
 def _requires(d: dict) -> Requires:
     r = _build(Requires, d)
     return Requires(r.resource, tuple(r.interactions), tuple(r.searchParams), tuple(r.system),
-                    tuple(r.operations))
+                    tuple(r.operations), bool(r.updateCreate))
 
 
 def _var(name: str, v) -> Var:

@@ -7,54 +7,20 @@ problem or an assertion that cannot be evaluated → error.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 
 from harness.engine import assertions as A
 from harness.engine import fixtures as fx
+from harness.engine import ids
 from harness.engine.events import ERROR, FAILED, PASSED, CaseFinished, CaseResult, CaseStarted, StepFinished, StepResult
 from harness.engine.http import ReadOnlyViolation, TransportError
-from harness.engine.model import VAR_RE, Case, Step
+from harness.engine.model import BUILTINS, VAR_RE, Case, Step
+from harness.engine.tracker import Tracker, track
+
+__all__ = ["MAX_PAGES", "RunContext", "Tracker", "run_case", "run_step", "substitute", "substitute_path"]
 
 MAX_PAGES = 50
-
-
-class Tracker:
-    """Every resource this run created (from 201 responses), and which of them are already deleted."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self.created: list[str] = []
-        self.deleted: set[str] = set()
-
-    def add(self, ref: str) -> None:
-        with self._lock:
-            if ref not in self.created:
-                self.created.append(ref)
-        case_list = getattr(self._local, "case", None)
-        if case_list is not None:
-            case_list.append(ref)
-
-    def begin_case(self) -> list:
-        """Resources created from now on in this thread are also listed for the case."""
-        self._local.case = []
-        return self._local.case
-
-    def end_case(self) -> list[str]:
-        """What the current case created and did not delete itself."""
-        made, self._local.case = getattr(self._local, "case", None) or [], None
-        with self._lock:
-            return [r for r in made if r not in self.deleted]
-
-    def gone(self, ref: str) -> None:
-        with self._lock:
-            self.deleted.add(ref)
-
-    def alive(self) -> list[str]:
-        with self._lock:
-            return [r for r in self.created if r not in self.deleted]
 
 
 @dataclass
@@ -91,6 +57,35 @@ def substitute(obj, values: dict):
     return obj
 
 
+class Captured(str):
+    """A value a capture took from a server response (so an unusable one is the server's failure)."""
+
+
+class UnusableValue(Exception):
+    """A value that would have been put in a request path is not a usable id; the request is not sent."""
+
+
+def substitute_path(path: str, values: dict) -> str:
+    """A request path with its ${name}s filled in. Every value put in a path is one id (or, for
+    ${fixture.<name>.ref}, one Type/id) that harness.engine.ids accepts: nothing a server said reaches
+    a URL unchecked (no '..', '/', '%2F', over-long or empty segment)."""
+    def one(m):
+        name = m.group(1)
+        if name not in values:
+            raise A.AssertionSetupError(f"${{{name}}} has no value")
+        value = values[name]
+        text = value if isinstance(value, str) else str(value)
+        if name in BUILTINS:  # chosen by the harness or its user (${base}, ${run}), not by the server
+            return text
+        problem = ids.ref_problem(text) if name.endswith(".ref") else ids.id_problem(text)
+        if problem:
+            if isinstance(value, Captured):
+                raise UnusableValue(f"${{{name}}} (captured from the server): {problem}; not put in a URL")
+            raise A.AssertionSetupError(f"${{{name}}} in the request path: {problem}")
+        return text
+    return VAR_RE.sub(one, path)
+
+
 def _values(case: Case, ctx: RunContext) -> dict:
     values = dict(ctx.builtins)
     for name, ref in ctx.loaded.refs.items():
@@ -119,22 +114,14 @@ def _values(case: Case, ctx: RunContext) -> dict:
     return values
 
 
-def _track(method: str, resp, body, tracker: Tracker, path: str) -> None:
-    if resp.status == 201 and method in ("POST", "PUT"):
-        ref = fx._ref_from_location(resp.header("Location") or "", path.split("/")[0]) \
-            or fx._ref_from_resource(body)
-        if ref:
-            tracker.add(ref)
-    if method == "POST" and isinstance(body, dict) and body.get("type") in ("transaction-response", "batch-response"):
-        for e in body.get("entry") or []:
-            r = (e or {}).get("response") or {}
-            if str(r.get("status", "")).startswith("201") and r.get("location"):
-                parts = [p for p in r["location"].split("/") if p]
-                if len(parts) >= 2:
-                    i = parts.index("_history") if "_history" in parts else len(parts)
-                    tracker.add(f"{parts[i - 2]}/{parts[i - 1]}")
-    if method == "DELETE" and resp.status in (200, 202, 204):
-        tracker.gone("/".join(path.split("?")[0].split("/")[:2]))
+def _created(method: str, path: str, resp, parsed) -> ids.Created:
+    """The resource this step's create (POST [type], or PUT [type]/[id] answered 201) made."""
+    segs = path.split("?")[0].strip("/").split("/")
+    if method == "PUT" and len(segs) == 2:
+        return ids.created(segs[0], resp.header("Location"), parsed, sent_id=segs[1])
+    if method != "POST" or len(segs) != 1 or not segs[0]:
+        raise A.AssertionSetupError(f"a created capture needs POST [type] or PUT [type]/[id], not {method} {path}")
+    return ids.created(segs[0], resp.header("Location"), parsed)
 
 
 def _follow(client, first, body, max_pages: int = MAX_PAGES):
@@ -167,7 +154,7 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
     error = None
     try:
         req = step.request
-        path = substitute(req.path, values)
+        path = substitute_path(req.path, values)
         query = [(k, substitute(v, values)) for k, v in req.query]
         headers = dict(substitute(list(req.headers), values))
         body = None
@@ -181,24 +168,35 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
                 fx.add_tag(body, fx.case_code(ctx.run_id))
         resp = ctx.client.request(req.method, path, query=query, headers=headers, body=body)
         parsed = resp.json()
-        _track(req.method, resp, parsed, ctx.tracker, path)
+        track(req.method, resp.status, resp.header("Location"), parsed, ctx.tracker, path)
         if req.followNext and isinstance(parsed, dict) and parsed.get("resourceType") == "Bundle":
             parsed, paging_problem = _follow(ctx.client, resp, parsed, ctx.max_pages)
             outcomes.append(A.Outcome("paging", paging_problem is None, paging_problem or
                                       f"{len(parsed['entry'])} entries over all pages"))
         actx = A.Context(ctx.version, ctx.loaded.refs, ctx.validate, ctx.server_resolver, ctx.fail_on)
+        made = None
         for cap in step.captures:
             if cap.header:
                 got = resp.header(cap.header)
                 if got is None:
                     raise A.AssertionSetupError(f"capture {cap.name}: header {cap.header} missing")
-                values[cap.name] = got
+                values[cap.name] = Captured(got)
+            elif cap.created:
+                made = made or _created(req.method, path, resp, parsed)
+                value, problem = (made.id, made.problem) if cap.created == "id" else \
+                    (made.version, made.problem or made.version_problem or (
+                        None if made.version is not None else f"no version: looked in the {made.source}"))
+                if problem:
+                    outcomes.append(A.Outcome("capture", False, ctx.client.redact(f"capture {cap.name}: {problem}")))
+                    continue
+                values[cap.name] = Captured(value)
             else:
                 res = A.evaluate(cap.fhirpath, parsed, ctx.version)
                 if not res:
-                    outcomes.append(A.Outcome("capture", False, f"capture {cap.name}: {cap.fhirpath} is empty"))
+                    where = "the response body" if resp.body else "the response body, which is empty"
+                    outcomes.append(A.Outcome("capture", False, f"capture {cap.name}: {cap.fhirpath} is empty in {where}"))
                     continue
-                values[cap.name] = res[0]
+                values[cap.name] = Captured(res[0]) if isinstance(res[0], str) else res[0]
         for a in step.asserts:
             if a.kind in ("fhirpath", "header") or isinstance(a.value, str):
                 a = type(a)(a.kind, substitute(a.value, values), a.description)
@@ -207,6 +205,8 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
         error = f"transport: {e}"
     except ReadOnlyViolation as e:
         error = str(e)
+    except UnusableValue as e:
+        outcomes.append(A.Outcome("id", False, ctx.client.redact(str(e))))
     except A.AssertionSetupError as e:
         error = f"harness: {ctx.client.redact(str(e))}"
     finally:

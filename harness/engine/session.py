@@ -146,7 +146,7 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
         load_problem = None
         if (needing or opts.oracle) and reason is None:
             try:
-                loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.add)
+                loaded = fx.load_dataset(client, version, run_id, "transaction" in caps.system, tracker.record)
                 result.fixtures_via = loaded.via
             except (fx.LoadError, TransportError) as e:
                 load_problem = f"the {version} dataset could not be loaded: {e}"
@@ -191,8 +191,8 @@ def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunRes
     finally:
         if opts.cleanup:
             _cleanup(client, tracker, result, caps.system if caps else frozenset())
-        result.created = len(tracker.created)
-        result.deleted = len(tracker.created) - len(tracker.alive())
+        result.created, result.deleted = tracker.counts()
+        result.left = [client.redact(x) for x in tracker.left()]
         result.finished = _now()
         result.duration_ms = int((time.monotonic() - t0) * 1000)
         bus.emit(RunFinished(result))

@@ -55,5 +55,9 @@ def summary(run) -> str:
         c = run.counts
         lines.append(f"{'total':<16}" + "".join(f"{c[s]:>9}" for s in STATUSES))
     lines.append(f"{len(run.cases)} case(s) in {run.duration_ms / 1000:.1f}s; created {run.created}, "
-                 f"deleted {run.deleted}" + (f"; cleanup problems: {len(run.cleanup_problems)}" if run.cleanup_problems else ""))
+                 f"deleted {run.deleted}" + (f", left {len(run.left)}" if run.left else "")
+                 + (f"; cleanup problems: {len(run.cleanup_problems)}" if run.cleanup_problems else ""))
+    lines += [f"  left on the server: {x}" for x in run.left[:20]]
+    if len(run.left) > 20:
+        lines.append(f"  … and {len(run.left) - 20} more (results.json lists them all)")
     return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ def as_dict(run: RunResult) -> dict:
                 "software": run.software, "started": run.started, "finished": run.finished,
                 "durationMs": run.duration_ms, "status": run.status, "message": run.message,
                 "fixturesLoadedVia": run.fixtures_via, "created": run.created, "deleted": run.deleted,
+                "left": run.left,
                 "cleanupProblems": run.cleanup_problems},
         "summary": {"total": len(run.cases), **run.counts},
         "cases": [r.as_dict() for r in run.cases],

@@ -184,7 +184,7 @@ class FhirServer:
         loc = f"{req.base}/{resource['resourceType']}/{resource['id']}/_history/{vid}"
         headers = self._headers(vid, resource["meta"]["lastUpdated"], loc)
         prefer = req.headers.get("prefer", "")
-        if "return=minimal" in prefer:
+        if "return=minimal" in prefer or (req.method == "POST" and "no-body-on-create" in self.faults):
             return Resp(status, None, headers)
         if "return=OperationOutcome" in prefer:
             return Resp(status, outcome("ok", severity="information", code="informational"), headers)
@@ -253,7 +253,8 @@ class FhirServer:
             self._check_incoming(req, rtype, resource)
             resource = dict(resource)
             self.store.put(resource, "PUT")
-        return self._written(req, resource, 200 if cur and not cur[1] else 201)
+        created = not (cur and not cur[1])
+        return self._written(req, resource, 201 if created and "update-create-200" not in self.faults else 200)
 
     def delete(self, req: Req, rtype: str, rid: str) -> Resp:
         with self.store.atomic():

@@ -207,6 +207,20 @@ def _(base):
     return time.monotonic() - t < 0.4
 
 
+@scenario("no-body-on-create")
+def _(base):
+    r = create(base, patient(), {"Prefer": "return=representation"})
+    return r.status_code == 201 and bool(r.content) and r.json().get("resourceType") == "Patient"
+
+
+@scenario("update-create-200")
+def _(base):
+    body = dict(patient(), id=f"new-{uuid.uuid4().hex}")
+    r = requests.put(f"{base}/Patient/{body['id']}", json=body, timeout=TIMEOUT,
+                     headers={"Content-Type": "application/fhir+json"})
+    return r.status_code == 201 and get(f"{base}/Patient/{body['id']}").status_code == 200
+
+
 @pytest.fixture(scope="module")
 def conformant():
     with running("r5") as url:
