@@ -275,15 +275,18 @@ def _fast_value(raw: bytes) -> object:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _NO_VALUE
-    if number_texts_needed(raw):
-        return _NO_VALUE  # a number's text may fall outside SAFE_NUMBER: the stdlib records it
     try:
         dump = orjson.dumps(value)
     except orjson.JSONEncodeError:  # nested deeper than orjson serializes
         return _NO_VALUE
     if ((dump == raw or (raw[-1:] == b"\n" and dump == raw.rstrip(b"\r\n")))  # an NDJSON line's end
             and not _frames_beyond(sys.getrecursionlimit() - _MARGIN - _DEPTH_BOUND)):
-        return value  # canonical input (module docstring): nothing below can fail
+        # canonical input (module docstring): nothing below can fail. Its numbers are orjson's own
+        # texts (a mantissa of at most 17 digits, an exponent without leading zeros), so only a
+        # long fraction (0.00012345678901234567) can fall outside SAFE_NUMBER
+        return _NO_VALUE if _long_fraction(raw.translate(_SHAPE)) else value
+    if number_texts_needed(raw):
+        return _NO_VALUE  # a number's text may fall outside SAFE_NUMBER: the stdlib records it
     marks = raw.translate(None, _NOT_MARKS)  # every : { [ and backslash, in order
     colons = marks.count(b":")
     escapes = marks.count(b"\\")
@@ -320,12 +323,41 @@ del _T, _c
 # run); a UID's long component ends before a '"' or a '.', so it is neither
 _RUN_BEFORE_EXPONENT = b"0" * 18 + b"e"
 _RUN_AT_END = b"0" * 18 + b" "
-# a run of 19 digits starting a number (after a boundary or a minus): a float's when a '.' or an
-# exponent follows the run (an integer's text is its value's)
-_LONG_STARTS = (b" " + b"0" * 19, b"-" + b"0" * 19)
-_DIGITS = re.compile(rb"0*")
+_RUN_18 = b"0" * 18  # no run this long: no number needs its text for its digits
+_RUN_19 = b"0" * 19
+_ZEROS = re.compile(rb"0*")
 _EXPONENT = re.compile(rb"0e-?0+(?= |\Z)")  # a digit, then an exponent that ends a token
 _MANTISSA = frozenset(b"0.-")
+
+
+def _long_fraction(shape: bytes) -> bool:
+    """Whether a shape (see _SHAPE) holds a number ending in 18 digits after its '.'."""
+    i = shape.find(_RUN_AT_END)
+    while i != -1:
+        start = _run_start(shape, i)
+        if shape[start - 1:start] == b".":
+            return True
+        i = shape.find(_RUN_AT_END, i + len(_RUN_AT_END))
+    return False
+
+
+def _run_start(shape: bytes, i: int) -> int:
+    """Where the run of digits that includes position i starts."""
+    while i > 0 and shape[i - 1] == 48:
+        i -= 1
+    return i
+
+
+def _long_whole(shape: bytes) -> bool:
+    """Whether a shape holds a float whose token starts with 19 digits (then a '.' or an exponent);
+    an integer's text is its value's, and a UID's long component starts after a '.'."""
+    i = shape.find(_RUN_19)
+    while i != -1:
+        end = _ZEROS.match(shape, i + 19).end()  # type: ignore[union-attr]
+        if (i == 0 or shape[i - 1] in b" -") and shape[end:end + 1] in (b".", b"e"):
+            return True
+        i = shape.find(_RUN_19, end)
+    return False
 
 
 def number_texts_needed(raw: bytes) -> bool:
@@ -335,23 +367,8 @@ def number_texts_needed(raw: bytes) -> bool:
     string that looks like one (', 1e05 ' inside a text) only sends the document to the stdlib parse,
     which decides token by token."""
     shape = raw.translate(_SHAPE)
-    if _RUN_BEFORE_EXPONENT in shape:
+    if _RUN_18 in shape and (_RUN_BEFORE_EXPONENT in shape or _long_fraction(shape) or _long_whole(shape)):
         return True
-    i = shape.find(_RUN_AT_END)
-    while i != -1:
-        start = i
-        while start > 0 and shape[start - 1] == 48:
-            start -= 1
-        if shape[start - 1:start] == b".":
-            return True
-        i = shape.find(_RUN_AT_END, i + len(_RUN_AT_END))
-    for start in _LONG_STARTS:
-        i = shape.find(start)
-        while i != -1:
-            end = _DIGITS.match(shape, i + 1).end()
-            if shape[end:end + 1] in (b".", b"e"):
-                return True
-            i = shape.find(start, end)
     for m in _EXPONENT.finditer(shape):
         s = m.start()
         while s > 0 and shape[s - 1] in _MANTISSA:
