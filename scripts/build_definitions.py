@@ -1,12 +1,14 @@
-"""Generate harness/definitions/{r4,r4b,r5}/ from the official HL7 FHIR npm packages.
+"""Generate harness/definitions/{stu3,r4,r4b,r5}/ from the official HL7 FHIR npm packages.
 
 Usage (from the repository root, Python 3.11, standard library only):
 
-    python scripts/build_definitions.py                      # all of r4, r4b, r5
+    python scripts/build_definitions.py                      # all of stu3, r4, r4b, r5
     python scripts/build_definitions.py --versions r5 --cache /path/to/cache --out harness/definitions
 
-Packages read (see PACKAGES): r4 <- hl7.fhir.r4.examples 4.0.1 (it carries every R4 definition),
-r4b <- hl7.fhir.r4b.core 4.3.0, r5 <- hl7.fhir.r5.core 5.0.0. Each is looked for in
+Packages read (see PACKAGES): stu3 <- hl7.fhir.r3.examples 3.0.2 and r4 <- hl7.fhir.r4.examples
+4.0.1 (each carries every definition of its version), r4b <- hl7.fhir.r4b.core 4.3.0,
+r5 <- hl7.fhir.r5.core 5.0.0. STU3's StructureDefinitions are first brought to the R4 shape by
+scripts/_sd_shapes.py (a no-op on R4 and later), so one code path builds every version. Each is looked for in
 --cache DIR (default .pkgcache/, git-ignored) as DIR/<name>-<version>/package/; when missing it is
 fetched with `npm pack NAME@VERSION --pack-destination DIR` (npm's configured registry) and
 extracted with tarfile.
@@ -31,9 +33,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _fhir_expand import Expander  # noqa: E402
+from _sd_shapes import upgrade  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {
+    "stu3": ("hl7.fhir.r3.examples", "3.0.2"),
     "r4": ("hl7.fhir.r4.examples", "4.0.1"),
     "r4b": ("hl7.fhir.r4b.core", "4.3.0"),
     "r5": ("hl7.fhir.r5.core", "5.0.0"),
@@ -50,6 +54,15 @@ SYSTEM_FALLBACK = {"System.String": "string", "System.Boolean": "boolean", "Syst
                    "System.Time": "time"}
 JSON_KIND = {"System.Boolean": "boolean", "System.Integer": "number", "System.Decimal": "number"}
 JSON_STRING_TYPES = {"integer64"}  # System.Integer in the R5 package, but a JSON string (R5 JSON rules)
+# STU3 binds MIME-type elements (Attachment.contentType, Endpoint.payloadMimeType, ...) with
+# binding.valueSetUri to the BCP 13 document itself, not to a ValueSet: the value set it names is
+# "every MIME type", the grammar system the checker knows (R4 binds the same elements to
+# ValueSet/mimetypes, which includes urn:ietf:bcp:13 whole)
+GRAMMAR_BINDINGS = {
+    "http://www.rfc-editor.org/bcp/bcp13.txt": {
+        "name": "BCP 13 (RFC 6838 MIME types)", "version": None, "expandable": True,
+        "external": ["urn:ietf:bcp:13"], "codes": {}},
+}
 MEMBER_OF = re.compile(r"memberOf\(\s*'([^']+)'\s*\)")
 
 warnings: list[str] = []
@@ -117,6 +130,8 @@ def load_package(pkg: Path) -> dict[str, list[dict]]:
             res = json.loads(fh.read())
         if res.get("resourceType") == prefix:
             res["__file"] = f.name
+            if prefix == "StructureDefinition":
+                upgrade(res)
             out[prefix].append(res)
     return out
 
@@ -293,7 +308,7 @@ def build(version: str, cache: Path, out: Path) -> dict:
     valuesets = {vs["url"]: vs for vs in res["ValueSet"] if vs.get("url")}
     codesystems = {cs["url"]: cs for cs in res["CodeSystem"] if cs.get("url")}
     expander = Expander(valuesets, codesystems)
-    vs_out = {url: expander.entry(url) for url in sorted(bound_valuesets(types))}
+    vs_out = {url: GRAMMAR_BINDINGS.get(url) or expander.entry(url) for url in sorted(bound_valuesets(types))}
 
     extensions = {sd["url"]: extension_entry(sd) for sd in res["StructureDefinition"]
                   if sd.get("type") == "Extension" and sd.get("derivation") == "constraint" and sd.get("url")}
@@ -328,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="package cache folder (default: .pkgcache/ in the repository)")
     ap.add_argument("--out", type=Path, default=ROOT / "harness" / "definitions",
                     help="definitions folder (default: harness/definitions)")
-    ap.add_argument("--versions", default="r4,r4b,r5", help="comma-separated subset of r4,r4b,r5")
+    ap.add_argument("--versions", default=",".join(PACKAGES),
+                    help=f"comma-separated subset of {','.join(PACKAGES)}")
     args = ap.parse_args(argv)
     versions = [v.strip() for v in args.versions.split(",") if v.strip()]
     unknown = [v for v in versions if v not in PACKAGES]

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Write the hand-authored definitions (stu3-ballot, stu3, r5-snapshot1, r6-ballot2) from
+"""Write the hand-authored definitions (stu3-ballot, r5-snapshot1, r6-ballot2) from
 scripts/seeded/ into harness/definitions/<version>/, in the format of harness/definitions/FORMAT.md.
 
-    python scripts/build_seeded.py            # (re)write the four folders
+    python scripts/build_seeded.py            # (re)write the three folders
     python scripts/build_seeded.py --check    # exit 1 if any file differs from what would be written
 
-Deterministic: same sources, same bytes. Only the four hand-authored folders are touched; the
-package-generated r4, r4b, r5 belong to scripts/build_definitions.py.
+Deterministic: same sources, same bytes. Only the three hand-authored folders are touched; the
+package-generated stu3, r4, r4b, r5 belong to scripts/build_definitions.py.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from seeded import r5_snapshot1, r6_ballot2, stu3, stu3_ballot  # noqa: E402
+from seeded import r5_snapshot1, r6_ballot2, stu3_ballot  # noqa: E402
 
 ROOT = HERE.parent
 DEFINITIONS = ROOT / "harness" / "definitions"
-MODULES = (stu3_ballot, stu3, r5_snapshot1, r6_ballot2)
+MODULES = (stu3_ballot, r5_snapshot1, r6_ballot2)
 SEVERITIES = {"error", "warning", "information"}
 STRENGTHS = {"required", "extensible", "preferred", "example"}
 

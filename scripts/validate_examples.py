@@ -1,8 +1,9 @@
 """Validate every example of the official example packages and tally the findings.
 
-    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4]... [--all-types] [--json OUT]
+    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4|stu3]... [--all-types] [--json OUT]
 
-Fetches hl7.fhir.r5.examples@5.0.0 / hl7.fhir.r4.examples@4.0.1 with `npm pack` into the cache
+Fetches hl7.fhir.r5.examples@5.0.0 / hl7.fhir.r4.examples@4.0.1 / hl7.fhir.r3.examples@3.0.2 with
+`npm pack` into the cache
 when missing (scripts/build_definitions.py does the fetching). Prints, per package, how many
 resources validate with no error and every (rule, message pattern) that fires, with counts.
 --all-types also validates the conformance resources (StructureDefinition, ValueSet, CapabilityStatement
@@ -28,11 +29,13 @@ from build_definitions import package_dir as ensure_package  # noqa: E402
 
 from harness.validation.sources import validate_paths  # noqa: E402
 
-PACKAGES = {"r5": ("hl7.fhir.r5.examples", "5.0.0"), "r4": ("hl7.fhir.r4.examples", "4.0.1")}
-# definitions and other conformance resources in the r4 examples package are not examples
+PACKAGES = {"r5": ("hl7.fhir.r5.examples", "5.0.0"), "r4": ("hl7.fhir.r4.examples", "4.0.1"),
+            "stu3": ("hl7.fhir.r3.examples", "3.0.2")}
+# definitions and other conformance resources in the r4 / stu3 examples packages are not examples
+# (STU3's DataElement-*.json are its element definitions, one per element)
 SKIP = re.compile(r"^(StructureDefinition|ValueSet|CodeSystem|SearchParameter|OperationDefinition|"
                   r"CompartmentDefinition|ConceptMap|CapabilityStatement|ImplementationGuide|NamingSystem|"
-                  r"StructureMap|GraphDefinition|MessageDefinition)-")
+                  r"StructureMap|GraphDefinition|MessageDefinition|DataElement)-")
 
 
 def files(pkg: Path, all_types: bool = False) -> list[str]:

@@ -296,6 +296,22 @@ def test_imaging_excerpt_without_fhir_version_is_stu3_ballot(tmp_path: Path):
     assert "structure.inherited-definition" in [i["rule"] for i in r["issues"]]
 
 
+def test_stu3_is_the_published_3_0_2(tmp_path: Path):
+    """stu3 is FHIR 3.0.2 from its package: the STU3 fixtures (ImagingStudy with uid/patient/oid
+    sopClass, ImagingManifest, Endpoint) are valid, an ImagingManifest chooses stu3 by itself, and
+    the seed-003 draft elements (title, instance.frameNumber) are unknown elements of 3.0.2."""
+    doc, _ = run_json(tmp_path, "--fhir-version", "stu3", "fixtures/valid/stu3", expect_rc=0)
+    assert sorted(r["resourceType"] for r in doc["results"]) == ["Endpoint", "ImagingManifest", "ImagingStudy"]
+    assert all(r["fhirVersion"] == "stu3" and r["valid"] for r in doc["results"])
+    assert not any(i["rule"] == "structure.inherited-definition" for r in doc["results"] for i in r["issues"])
+    doc, _ = run_json(tmp_path, "fixtures/invalid/structure/imagingmanifest-draft-elements-stu3.json", expect_rc=1)
+    [r] = doc["results"]
+    assert (r["resourceType"], r["fhirVersion"], r["valid"]) == ("ImagingManifest", "stu3", False)
+    assert sorted((i["rule"], i["location"]) for i in r["issues"] if i["severity"] == "error") == [
+        ("structure.unknown-element", "ImagingManifest.study[0].series[0].instance[0].frameNumber"),
+        ("structure.unknown-element", "ImagingManifest.title")]
+
+
 def test_bad_inputs_are_reported_without_a_traceback(tmp_path: Path):
     bad = tmp_path / "bad"
     bad.mkdir()

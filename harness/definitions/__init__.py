@@ -1,5 +1,5 @@
-"""Definitions: compact, committed data generated from the official packages (r4, r4b, r5) or
-authored from the seeds (stu3-ballot, stu3, r5-snapshot1, r6-ballot2), plus a loader.
+"""Definitions: compact, committed data generated from the official packages (stu3, r4, r4b, r5) or
+authored from the seeds (stu3-ballot, r5-snapshot1, r6-ballot2), plus a loader.
 
 This package imports nothing else of the harness. See FORMAT.md for the file format.
 """
@@ -19,7 +19,7 @@ VERSIONS = ("stu3-ballot", "stu3", "r4", "r4b", "r5-snapshot1", "r5", "r6-ballot
 #: the labels used in requirement texts
 LABELS = {
     "stu3-ballot": "FHIR 1.4.0 (STU3 ballot)",
-    "stu3": "FHIR STU3 3.0",
+    "stu3": "FHIR STU3 3.0.2",
     "r4": "FHIR R4 4.0.1",
     "r4b": "FHIR R4B 4.3.0",
     "r5-snapshot1": "FHIR R5 snapshot 1 (5.0.0-snapshot1)",

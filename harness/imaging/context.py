@@ -14,9 +14,29 @@ from typing import Callable, Iterable, Protocol
 
 import orjson
 
-from harness.imaging.uids import study_uids
+from harness.imaging.uids import OID_PREFIX, study_uids
 
 _TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
+
+
+@lru_cache(maxsize=1)
+def _study_uid_keys() -> tuple[str, ...]:
+    """The elements where some version's ImagingStudy keeps its Study Instance UID besides its
+    urn:dicom:uid identifiers (tables.json 'study' 'studyUid': STU3 'uid', an oid)."""
+    from harness.imaging.rules import _tables, table  # here: rules imports this module
+    keys = {((table(v).get("ImagingStudy") or {}).get("study") or {}).get("studyUid") for v in _tables()["versions"]}
+    return tuple(sorted(k for k in keys if k))
+
+
+def indexed_study_uids(study: dict) -> list[str]:
+    """Every Study Instance UID a study may be looked up by: its urn:dicom:uid identifiers and
+    the UID element of the versions that have one (an oid: urn:oid:<uid>)."""
+    uids = study_uids(study)
+    for key in _study_uid_keys():
+        v = study.get(key)
+        if isinstance(v, str) and v.startswith(OID_PREFIX) and v[len(OID_PREFIX):] not in uids:
+            uids.append(v[len(OID_PREFIX):])
+    return uids
 
 
 def type_and_id(reference: str) -> tuple[str, str] | None:
@@ -88,7 +108,7 @@ class Index:
         rt, rid = resource.get("resourceType"), resource.get("id")
         self._keep(self._store(resource), full_url if isinstance(full_url, str) else None,
                    (rt, rid) if isinstance(rt, str) and isinstance(rid, str) else None,
-                   study_uids(resource) if rt == "ImagingStudy" else [])
+                   indexed_study_uids(resource) if rt == "ImagingStudy" else [])
         if rt == "Bundle" and isinstance(resource.get("entry"), list):
             for entry in resource["entry"]:
                 if isinstance(entry, dict):

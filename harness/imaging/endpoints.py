@@ -10,7 +10,10 @@ from harness.imaging.rules import Subject, check
 from harness.imaging.uids import identifier_uid, uids_at
 from harness.validation.issues import Issue
 
-CONNECTION_TYPE = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type"
+#: the URLs of HL7's Endpoint connection type code system: R4 and later name it on
+#: terminology.hl7.org, STU3 3.0.2 as http://hl7.org/fhir/endpoint-connection-type (same codes)
+CONNECTION_TYPES = frozenset({"http://terminology.hl7.org/CodeSystem/endpoint-connection-type",
+                              "http://hl7.org/fhir/endpoint-connection-type"})
 # the DICOMweb resource segments (PS3.18 §10.4), and 'study', the sub-service the cited text names
 _SUB_SERVICES = {"study", "studies", "series", "instances", "frames", "bulkdata", "rendered", "metadata",
                  "thumbnail"}
@@ -20,7 +23,7 @@ _NO_QUERY = "WADO-URI and IID: 'Neither a question mark (\"?\") nor any query pa
 
 
 def connection_types(endpoint: dict) -> set[str]:
-    return {c for sys, c in codes(endpoint.get("connectionType")) if sys in (None, CONNECTION_TYPE)}
+    return {c for sys, c in codes(endpoint.get("connectionType")) if sys is None or sys in CONNECTION_TYPES}
 
 
 def address_problems(types: set[str], address: str) -> Iterator[tuple[str, str]]:

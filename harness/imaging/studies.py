@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from harness.imaging.paths import codes, items, text, values
-from harness.imaging.rules import Subject, check
+from harness.imaging.rules import Subject, check, table
 from harness.imaging.series import _bare, _different_patients, _duplicates
 from harness.imaging.uids import identifier_uid, study_uids
 from harness.validation.issues import Issue
@@ -146,6 +146,18 @@ def manifest_levels(s: Subject) -> Iterator[Issue]:
     yield from _duplicates(s, instances, "SOP Instance", "in this resource (an instance is in one series only)")
 
 
+def _study_facts(s: Subject, study: dict) -> tuple[list[str], object]:
+    """(Study Instance UIDs, patient reference) of a referenced ImagingStudy, read where this
+    version's ImagingStudy keeps them (tables.json 'study': 'studyUid', 'patient'), plus the
+    urn:dicom:uid identifiers."""
+    st = (table(s.version).get("ImagingStudy") or {}).get("study") or {}
+    uids = study_uids(study)
+    own = _bare(text(study, st["studyUid"])) if st.get("studyUid") else None
+    if own and own not in uids:
+        uids.append(own)
+    return uids, study.get(st.get("patient") or "subject")
+
+
 @check("manifest")
 def manifest_patient(s: Subject) -> Iterator[Issue]:
     m = s.spec["manifest"]
@@ -163,12 +175,12 @@ def manifest_patient(s: Subject) -> Iterator[Issue]:
                           f"cannot check patient and study UID against this ImagingStudy: {how}")
             continue
         uid = _bare(text(st, m["studyUid"]))
-        known = study_uids(study)
+        known, study_patient = _study_facts(s, study)
         if uid and known and uid not in known:
             yield s.issue("imaging.study-mismatch", f"{loc}.{m['studyUid']}",
                           f"study uid {uid} is not the Study Instance UID of the referenced ImagingStudy "
                           f"({', '.join(known)})")
-        if _different_patients(s, patient, study.get("subject")):
+        if _different_patients(s, patient, study_patient):
             yield s.issue("imaging.one-patient", f"{loc}.{m['studyRef']}",
-                          f"the referenced ImagingStudy is for {study['subject'].get('reference')}, not for "
+                          f"the referenced ImagingStudy is for {study_patient.get('reference')}, not for "
                           f"this resource's patient {patient.get('reference')}")

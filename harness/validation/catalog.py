@@ -185,12 +185,12 @@ rule("imaging.study-modality", WARNING, "A series modality missing from the stud
 rule("imaging.one-patient", ERROR, "Referenced studies belong to another patient",
      "ImagingExcerpt 1.4.0 (seed 000): 'The referenced SOP Instances (images or other content) are for "
      "a single patient'; ImagingManifest STU3 and ImagingSelection (one series of one study) likewise: "
-     "the subject of every referenced ImagingStudy is the resource's patient/subject.")
+     "the subject (STU3: patient) of every referenced ImagingStudy is the resource's patient/subject.")
 rule("imaging.frame-number", ERROR, "Frame, segment or ROI list malformed, duplicated, or numbered from 0",
      "ImagingSelection R5 snapshot 1 (seed 001) frameList: 'Encoded as a comma separated list of one or "
      "more non duplicate frame numbers' (segmentList, roiList alike); DICOM PS3.3 Table 10-3 Referenced "
      "Frame Number: 'The first frame shall be denoted as frame number 1'; applied to R5/R6 "
-     "instance.subset, STU3 frameNumber and 1.4.0 frameNumbers.")
+     "instance.subset and 1.4.0 frameNumbers.")
 rule("imaging.region-geometry", ERROR, "Region coordinates do not fit the region type",
      "DICOM PS3.3 C.18.6 (2D) / C.18.9 (3D) graphic types, as worded by the ImagingSelection graphic "
      "type code systems: coordinates are whole (x,y) pairs or (x,y,z) triplets; point 1, circle 2, "

@@ -20,6 +20,9 @@ WALKER_NATIVE = frozenset({
     "hasValue() or (children().count() > id.count())",
     # R4B 4.3.0 adds the Parameters exemption; the walk never applies ele-1 to resources
     "hasValue() or (children().count() > id.count()) or $this is Parameters",
+    # STU3 3.0.2 writes ele-1 with '|' (union) where 'or' is meant; its words are the same ("All
+    # FHIR elements must have a @value or children"), and the walk enforces those words
+    "hasValue() | (children().count() > id.count())",
 })
 
 RESOURCE = "Resource"  # a type code whose value is any resource (contained, Bundle.entry.resource)

@@ -29,7 +29,7 @@ def _native(source: str) -> Callable[[dict, object], bool]:
 
 
 def _ref1(v: dict, root) -> bool:
-    """ref-1 in all three wordings. A bare '#' passes in each: substring(1) of '#' is empty (the
+    """ref-1 in all its wordings. A bare '#' passes in each: substring(1) of '#' is empty (the
     start lies outside the string), so the 'in' is empty and the whole 'or' is empty, not false."""
     ref = v.get("reference")
     if not isinstance(ref, str) or not ref.startswith("#") or ref == "#":
@@ -46,6 +46,12 @@ NATIVE_EXPRESSIONS: dict[str, Callable[[dict, object], bool]] = {
     "%rootResource.contained.id.trace('ids')) or (reference='#' and %rootResource!=%resource)": _ref1,
     "reference.exists()  implies (reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
     "%rootResource.contained.id.trace('ids')) or (reference='#' and %rootResource!=%resource))": _ref1,
+    # STU3 3.0.2 wording: %resource there is the resource the element is in, which inside a contained
+    # resource is the contained one, whose local references name its container's other contained
+    # resources ("SHALL have a contained resource if a local reference is provided"); R4 wrote
+    # %rootResource for exactly this, so the STU3 wording is evaluated with R4's meaning
+    "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
+    "%resource.contained.id.trace('ids'))": _ref1,
     # Reference ref-2 (R5)
     "reference.exists() or identifier.exists() or display.exists() or extension.exists()":
         _native(f"{_has('reference')} or 'identifier' in {{v}} or {_has('display')} or 'extension' in {{v}}"),

@@ -63,6 +63,19 @@ def test_version_choice_and_bundles(validator):
     assert _errors(requests.post(f"{validator}/$validate", json=params, timeout=TIMEOUT).json())
 
 
+def test_stu3_is_validated_as_3_0_2(validator):
+    """The service validates stu3 with the published 3.0.2 definitions: a STU3 ImagingStudy (uid,
+    patient, oid sopClass) has no error; the seed-003 draft's ImagingManifest.title is unknown."""
+    study = fixture("stu3", "imagingstudy-mr-brain.json")
+    url = f"{validator}/$validate?fhirVersion=stu3"
+    assert _errors(requests.post(url, json=study, headers=FHIR_JSON, timeout=TIMEOUT).json()) == []
+    manifest = fixture("stu3", "imagingmanifest-mr-brain.json")
+    manifest["title"] = {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "113013"}]}
+    (err,) = _errors(requests.post(f"{validator}/$validate", json=manifest, headers=FHIR_JSON, timeout=TIMEOUT).json())
+    assert err["details"]["coding"][0]["code"] == "structure.unknown-element"
+    assert err["expression"] == ["ImagingManifest.title"]
+
+
 def test_refusals(validator):
     r = requests.post(f"{validator}/$validate", data=b"not json", headers=FHIR_JSON, timeout=TIMEOUT)
     assert r.status_code == 400 and r.json()["resourceType"] == "OperationOutcome"
