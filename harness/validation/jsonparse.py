@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from harness.validation.numbertext import SAFE_NUMBER, SHAPE, long_fraction, number_texts_needed
+from harness.validation.numbertext import SAFE_NUMBER, SHAPE, has_exponent, long_fraction, number_texts_needed
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +277,10 @@ def _fast_value(raw: bytes) -> object:
     if ((dump == raw or (raw[-1:] == b"\n" and dump == raw.rstrip(b"\r\n")))  # an NDJSON line's end
             and not _frames_beyond(sys.getrecursionlimit() - _MARGIN - _DEPTH_BOUND)):
         # canonical input (module docstring): nothing below can fail. Its numbers are orjson's own
-        # texts (a mantissa of at most 17 digits, an exponent without leading zeros), so only a
-        # long fraction (0.00012345678901234567) can fall outside SAFE_NUMBER
-        return _NO_VALUE if long_fraction(raw.translate(SHAPE)) else value
+        # texts (a mantissa of at most 17 digits), so only a long fraction (0.00012345678901234567)
+        # or an exponent (1e-07 is written 1e-7) can fall outside SAFE_NUMBER
+        shape = raw.translate(SHAPE)
+        return _NO_VALUE if long_fraction(shape) or has_exponent(shape) else value
     if number_texts_needed(raw):
         return _NO_VALUE  # a number's text may fall outside SAFE_NUMBER: the stdlib records it
     marks = raw.translate(None, _NOT_MARKS)  # every : { [ and backslash, in order

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 
 #: number tokens whose text every version's decimal regex accepts (tests/test_fidelity.py proves it
-#: against each version's): at most 18 digits before the point, 17 after, an exponent of at most 10
-#: digits without a leading zero (0 itself allowed). Texts outside it are recorded (Duplicates.numbers).
-SAFE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?(?:[eE](?:0|[+-]?[1-9][0-9]{0,9}))?", re.ASCII)
+#: against each version's): at most 18 digits before the point and 17 after (R5), and no exponent
+#: (STU3's regex has none). Texts outside it are recorded (jsonparse.Duplicates.numbers).
+SAFE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?", re.ASCII)
 
 # the shape of a text for finding number tokens: digits -> '0', '.' stays, e/E -> 'e', + and - -> '-',
 # JSON's structural characters and whitespace -> ' ' (what bounds a number token), anything else -> '"'
@@ -76,17 +76,21 @@ def _long_whole(shape: bytes) -> bool:
 def number_texts_needed(raw: bytes) -> bool:
     """Whether raw may hold a number token outside SAFE_NUMBER (whose text the stdlib parse keeps):
     a long run of digits at the end of a number or before its exponent or fraction, or a number with
-    an exponent whose token (found by its shape, then read from raw) does not match SAFE_NUMBER. A
-    string that looks like one (', 1e05 ' inside a text) only sends the document to the stdlib parse,
-    which decides token by token."""
+    an exponent. A string that looks like one (', 1e05 ' inside a text) only sends the document to
+    the stdlib parse, which decides token by token."""
     shape = raw.translate(SHAPE)
     if _RUN_18 in shape and (_RUN_BEFORE_EXPONENT in shape or long_fraction(shape) or _long_whole(shape)):
         return True
+    return has_exponent(shape)
+
+
+def has_exponent(shape: bytes) -> bool:
+    """Whether a shape holds a number token with an exponent (outside SAFE_NUMBER: STU3's decimal
+    has no exponent). Digits, an 'e' and digits inside a string (a hex id) are bounded by '"'."""
     for m in _EXPONENT.finditer(shape):
         s = m.start()
         while s > 0 and shape[s - 1] in _MANTISSA:
             s -= 1
-        # the token's bytes are digits, '.', e, E, + and - (their shape is 0 . e -): ASCII
-        if (s == 0 or shape[s - 1] == 32) and SAFE_NUMBER.fullmatch(raw[s:m.end()].decode("ascii")) is None:
+        if s == 0 or shape[s - 1] == 32:
             return True
     return False

@@ -158,6 +158,8 @@ def _number_message(spec: "PrimitiveSpec", text: str) -> str:
         why.append(f"the exponent {exponent} starts with 0")
     if len(exponent.lstrip("+-")) > 10:
         why.append(f"an exponent of {len(exponent.lstrip('+-'))} digits")
+    if exponent and "e" not in spec.regex.pattern.lower():  # type: ignore[union-attr]
+        why.append("an exponent, which this version's decimal does not have")
     detail = f" ({', '.join(why)})" if why else ""
     return f"{shown} is not a valid {spec.name}{detail}: its JSON text does not match {spec.regex.pattern}"  # type: ignore[union-attr]
 
