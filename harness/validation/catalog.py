@@ -57,8 +57,9 @@ rule("json.null", ERROR, "null used outside a primitive-extension array placehol
 rule("json.empty", ERROR, "Empty string, object or array",
      f"{_JSON}: elements are never empty; empty strings, objects and arrays are not allowed "
      "(string: 'Strings SHALL NOT be empty', datatypes page).")
-rule("json.fhir-comments", ERROR, "fhir_comments present",
-     f"{_JSON}: fhir_comments was removed after DSTU2; it is not a FHIR element.")
+rule("json.fhir-comments", WARNING, "fhir_comments present (ignored)",
+     f"{_JSON}: fhir_comments, DSTU2's convention for comments, was removed after DSTU2; it is not a FHIR "
+     "element and is ignored, as HL7's reference validator ignores it (docs/reference-validator.md).")
 rule("json.not-a-resource", ERROR, "The JSON value is not a resource",
      f"{_JSON}: a resource is a JSON object with a resourceType property.")
 rule("json.number-range", ERROR, "A number outside the range of its type",
