@@ -1,6 +1,6 @@
 """Validate every example of the official example packages and tally the findings.
 
-    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4|stu3]... [--json OUT] [--not-evaluated]
+    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4|stu3]... [--all-types] [--json OUT] [--not-evaluated]
 
 Fetches hl7.fhir.r5.examples@5.0.0 / hl7.fhir.r4.examples@4.0.1 / hl7.fhir.r3.examples@3.0.2 with
 `npm pack` into the cache
@@ -8,6 +8,8 @@ when missing (scripts/build_definitions.py does the fetching). Prints, per packa
 resources validate with no error and every (rule, message pattern) that fires, with counts;
 with --not-evaluated, also how often each invariant was reported as `invariant.not-evaluated`
 (the list docs/reference-validator.md keeps, pinned by tests/test_official_examples.py).
+--all-types also validates the conformance resources (StructureDefinition, ValueSet, CapabilityStatement
+and the others SKIP leaves out by default).
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ SKIP = re.compile(r"^(StructureDefinition|ValueSet|CodeSystem|SearchParameter|Op
                   r"StructureMap|GraphDefinition|MessageDefinition|DataElement)-")
 
 
-def files(pkg: Path) -> list[str]:
+def files(pkg: Path, all_types: bool = False) -> list[str]:
     return [str(f) for f in sorted(pkg.glob("*.json"))
-            if f.name != "package.json" and not f.name.startswith(".") and not SKIP.match(f.name)]
+            if f.name != "package.json" and not f.name.startswith(".")
+            and (all_types or not SKIP.match(f.name))]
 
 
 def _one(args: tuple[str, str]) -> list:
@@ -78,10 +81,10 @@ def not_evaluated(results) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def scan(version: str, cache: Path, limit: int | None, timeout: float = 60.0) -> dict:
+def scan(version: str, cache: Path, limit: int | None, timeout: float = 60.0, all_types: bool = False) -> dict:
     name, ver = PACKAGES[version]
     pkg = ensure_package(cache, name, ver)
-    paths = files(pkg)[:limit]
+    paths = files(pkg, all_types)[:limit]
     t0 = time.perf_counter()
     results, timed_out = _run(paths, version, timeout)
     elapsed = time.perf_counter() - t0
@@ -110,8 +113,10 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per file")
     ap.add_argument("--not-evaluated", action="store_true", help="print invariant.not-evaluated per invariant")
+    ap.add_argument("--all-types", action="store_true", help="also the conformance resources SKIP leaves out")
     args = ap.parse_args()
-    out = [scan(v, args.cache, args.limit, args.timeout) for v in (args.package or ["r5", "r4"])]
+    out = [scan(v, args.cache, args.limit, args.timeout, all_types=args.all_types)
+           for v in (args.package or ["r5", "r4"])]
     for s in out:
         print(f"{s['package']}: {s['resources']} resources in {s['files']} files, {s['valid']} with no error, "
               f"{s['invalid']} with errors ({s['seconds']} s); not finished within the time limit: "

@@ -39,7 +39,8 @@ def load(rel: str) -> dict:
 PASSING = {
     "imaging.uid": ("r5", "fixtures/valid/r5/imagingstudy-ct-chest.json"),
     "imaging.study-identifier": ("r4", "fixtures/valid/r4/imagingstudy-ct-abdomen.json"),
-    "imaging.series-uid-required": ("r6-ballot2", "fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json"),
+    "imaging.uid-encoding": ("r5", "fixtures/valid/r5/imagingstudy-ct-chest.json"),
+    "imaging.series-uid-required": ("r5", "fixtures/valid/r5/imagingselection-mr-prostate-roi.json"),
     "imaging.duplicate-uid": ("stu3-ballot", "fixtures/valid/stu3-ballot/imagingexcerpt-ct-chest.json"),
     "imaging.single-series": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
     "imaging.study-mismatch": ("r5", "fixtures/valid/r5/bundle-transaction-ct-chest.json"),
@@ -87,7 +88,10 @@ def test_region_coplanarity_of_the_passing_polygon_is_really_checked():
 @pytest.mark.parametrize("uid,ok", [
     ("1.2.840.10008.5.1.4.1.1.2", True), ("0", True), ("2.25.0.1", True),
     ("1.2.840.010008", False), ("1..2", False), (".1.2", False), ("1.2.", False), ("1.2.a", False),
-    ("1.2-3", False), ("1." + "1" * 62, True), ("1." + "1" * 63, False), ("1.٣", False), ("", False),
+    ("1.2-3", False), ("2." + "1" * 62, True), ("2." + "1" * 63, False), ("1.٣", False), ("", False),
+    # ISO/IEC 8824 arcs: the first is 0, 1 or 2; under 0 or 1 the second is at most 39
+    ("11.2.840.10008.5.1.4.1.1.481.3", False), ("5.6.7.8.9", False), ("3", False), ("1.40.2", False),
+    ("0.40", False), ("1.39.2", True), ("0.0", True), ("2.999.1", True), ("2", True),
 ])
 def test_dicom_uid_syntax(uid: str, ok: bool):
     assert (uid_problem(uid) is None) == ok
@@ -229,3 +233,43 @@ def test_ndjson_in_parallel_gives_the_same_results_in_order(tmp_path: Path, monk
     assert serial == parallel and len(serial) == len(lines)
     assert any(i["rule"] == "imaging.single-series" for r in parallel for i in r["issues"])  # study from the pre-pass
     assert [r["source"] for r in parallel] == [f"{f}#line[{n}]" for n in range(1, len(lines) + 1)]
+
+
+def test_endpoint_found_elsewhere_is_flagged_only_for_a_uid_of_the_study_in_its_path():
+    """An Endpoint in the same Bundle is validated on its own (a sub-service or a trailing slash is
+    reported there); from the study only a segment equal to one of the study's UIDs is reported."""
+    study = load("fixtures/valid/r4/imagingstudy-ct-abdomen.json")
+    series_uid = study["series"][0]["uid"]
+    endpoint = load("fixtures/datasets/r4/endpoint-wado.json")
+    endpoint["id"] = "pacs-dicomweb"
+    endpoint["address"] = "https://pacs.example.org/dicomweb/studies/"  # reported on the Endpoint only
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": study}, {"resource": endpoint}]}
+    assert [i for i in imaging.run(study, "r4", Index.of("bundle", [bundle])) if i.rule == "imaging.endpoint-address"] == []
+    endpoint["address"] = f"https://pacs.example.org/dicomweb/{series_uid}"
+    found = [(i.location, i.message) for i in imaging.run(study, "r4", Index.of("bundle", [bundle]))
+             if i.rule == "imaging.endpoint-address"]
+    assert len(found) == 1 and found[0][0] == "ImagingStudy.endpoint[0]"
+    assert series_uid in found[0][1] and "Endpoint/pacs-dicomweb" in found[0][1]
+    endpoint["connectionType"]["code"] = "ihe-iid"  # the rule is WADO-RS's
+    assert [i for i in imaging.run(study, "r4", Index.of("bundle", [bundle])) if i.rule == "imaging.endpoint-address"] == []
+
+
+def test_series_uid_required_cites_the_r5_requirement_and_only_where_a_source_states_it():
+    sel = load("fixtures/valid/r5/imagingselection-mr-prostate-roi.json")
+    del sel["studyUid"]
+    found = [i for i in imaging.run(sel, "r5") if i.rule == "imaging.series-uid-required"]
+    assert [i.location for i in found] == ["ImagingSelection.studyUid"]
+    assert "'Required unless frameOfReferenceUid and imageRegion are present and instance is not present.'" in (
+        found[0].requirement)
+    # the R6 ballot 2 summary (seed 004) and the R5 snapshot 1 page (seed 001) state no such requirement
+    r6 = load("fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json")
+    del r6["seriesUid"]
+    assert [i for i in imaging.run(r6, "r6-ballot2") if i.rule == "imaging.series-uid-required"] == []
+
+
+def test_a_bare_uid_in_the_uri_system_is_an_encoding_problem_not_a_malformed_uid():
+    study = load("fixtures/invalid/imaging/uid-sopclass-not-urn-r4.json")
+    found = [i for i in imaging.run(study, "r4") if i.rule.startswith("imaging.uid")]
+    assert [(i.rule, i.location) for i in found] == [
+        ("imaging.uid-encoding", "ImagingStudy.series[0].instance[0].sopClass")]
+    assert "urn:oid:1.2.840.10008.5.1.4.1.1.2" in found[0].message and "RFC 3986" in found[0].requirement

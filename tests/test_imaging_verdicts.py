@@ -211,7 +211,8 @@ def test_walk_equals_the_recursive_walk(tree, path):
 
 # --- UIDs ------------------------------------------------------------------------------------------
 
-UID_TEXT = st.lists(st.sampled_from(["0", "1", "2", "9", ".", ".", "00", "10", "x", " ", "٣"]), max_size=40).map("".join)
+UID_TEXT = st.lists(st.sampled_from(["0", "1", "2", "3", "9", ".", ".", "00", "10", "39", "40", "x", " ", "٣"]),
+                    max_size=40).map("".join)
 ITEMS = st.lists(UID_TEXT | st.sampled_from([None, 5, "1.2.3", "2.25." + "9" * 39, "1" * 65]), max_size=6)
 
 

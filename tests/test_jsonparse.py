@@ -34,16 +34,23 @@ def _same_tree(a: object, b: object, dups_a: dict, dups_b: dict) -> None:
         elif type(x) is dict:
             assert list(x) == list(y), f"{where}: keys {list(x)} vs {list(y)}"
             assert dups_a.get(id(x)) == dups_b.get(id(y)), f"{where}: duplicates differ"
+            assert _texts(dups_a, x) == _texts(dups_b, y), f"{where}: number texts differ"
             seen_a += id(x) in dups_a
             seen_b += id(y) in dups_b
             stack.extend((x[k], y[k], f"{where}.{k}") for k in x)
         elif type(x) is list:
             assert len(x) == len(y), f"{where}: {len(x)} vs {len(y)} items"
+            assert _texts(dups_a, x) == _texts(dups_b, y), f"{where}: number texts differ"
             stack.extend((u, v, f"{where}[{i}]") for i, (u, v) in enumerate(zip(x, y)))
         else:
             assert x == y, f"{where}: {x!r} vs {y!r}"
     # entries for objects not in the tree (an object dropped as a duplicate's earlier value)
     assert len(dups_a) - seen_a == len(dups_b) - seen_b
+
+
+def _texts(dups, container) -> dict | None:
+    """The number texts the parse kept for this object or array (Duplicates.numbers)."""
+    return getattr(dups, "numbers", {}).get(id(container))
 
 
 def assert_same(got: jsonparse.Parsed, want: jsonparse.Parsed) -> None:
@@ -89,6 +96,9 @@ def _string_token(s: str, draw) -> str:
 
 NUMBERS = st.one_of(
     st.integers(-2**70, 2**70).map(str),
+    # texts beyond R5's decimal regex, which the parse keeps (Duplicates.numbers)
+    st.sampled_from(["1.000000000000000000E-24", "-1.000000000000000000E+245", "1e05", "1E-07", "2e+0",
+                     "0.123456789012345678", "123456789012345678.5", "1e12345678901", "1.5e-00"]),
     st.sampled_from(["-0", "0", "-0.0", "0.0", "1e5", "1E+5", "1e-5", "1E400", "-1e400", "1e-400", "1e16",
                      "9223372036854775807", "9223372036854775808", "-9223372036854775808",
                      "-9223372036854775809", "18446744073709551615", "18446744073709551616",
@@ -302,7 +312,9 @@ def test_canonical_text_is_judged_as_by_the_stdlib(value):
     assert_same(parse_bytes(data), bytes_reference(data))
     for line in (data + b"\n", data + b"\r\n"):  # as an NDJSON line
         assert_same(parse_bytes(line), bytes_reference(line))
-    if orjson.dumps(orjson.loads(data)) == data:
+    # (unless a float's shortest text is outside SAFE_NUMBER, e.g. 0.0018633192514976647 with 19
+    # digits after the point: its text must be kept, which only the stdlib parse does)
+    if orjson.dumps(orjson.loads(data)) == data and not jsonparse.number_texts_needed(data + b"\n"):
         assert jsonparse._fast_value(data) is not jsonparse._NO_VALUE
         assert jsonparse._fast_value(data + b"\n") is not jsonparse._NO_VALUE
 
@@ -311,3 +323,29 @@ def test_canonical_shortcut_is_not_taken_for_repeated_keys_or_big_integers():
     for data in (b'{"a":1,"a":2}', b'{"a":18446744073709551616}', b'{"a":{"b":1,"b":1}}'):
         assert orjson.dumps(orjson.loads(data)) != data
         assert_same(parse_bytes(data), bytes_reference(data))
+
+
+# --- number texts ----------------------------------------------------------------------------------
+
+NUMBER_TOKENS = st.one_of(
+    st.from_regex(r"-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][+-]?[0-9]{1,14})?", fullmatch=True),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr))
+
+
+@PROPERTY
+@given(NUMBER_TOKENS, st.sampled_from(['{"a": %s}', "[%s]", '{"a": [1, [%s]]}', '{"a": "e0 %s"}']))
+def test_every_number_outside_the_safe_form_is_kept_and_sends_orjson_to_the_stdlib(token, shape):
+    """A token outside SAFE_NUMBER makes number_texts_needed true (so the orjson path never drops its
+    text), and the stdlib parse keeps exactly those tokens' texts."""
+    text = shape % token
+    # an integer's text is its value's (str of the int), so only a float's text is ever kept
+    safe = jsonparse.SAFE_NUMBER.fullmatch(token) is not None or not any(c in token for c in ".eE")
+    if not safe and not shape.startswith('{"a": "'):  # a number, not the same characters in a string
+        assert jsonparse.number_texts_needed(text.encode())
+    check_text(text)
+    parsed = parse_text_reference(text)
+    kept = [t for slot in parsed.duplicates.numbers.values() for t in slot.values()]
+    if shape.startswith('{"a": "'):
+        assert kept == []  # inside a string: not a number
+    elif parsed.error is None and not (isinstance(parsed.value, dict) and "e0" in text):
+        assert kept == ([] if safe else [token])

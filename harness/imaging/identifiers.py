@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from harness.imaging.rules import Subject, check
-from harness.imaging.uids import DICOM_UID_SYSTEM, OID_PREFIX, REQUIREMENT, all_valid, uid_problem, uids_at, uids_to_check
+from harness.imaging.uids import (DICOM_UID_SYSTEM, NOT_A_URI_REQUIREMENT, OID_PREFIX, REQUIREMENT, all_valid,
+                                  uid_problem, uids_at, uids_to_check)
 from harness.validation.issues import Issue
 
 _IDENT_WORDS = ("'When encoding a DICOM UID in an Identifier datatype, use the Identifier system of "
@@ -27,9 +28,12 @@ def _uids_fine(s: Subject) -> bool:
 def uid_syntax(s: Subject) -> Iterator[Issue]:
     for path, form in s.spec.get("uids", ()):
         for loc, uid, problem in uids_at(s.resource, path, form, s.rtype):
-            if problem is not None:
-                shown = f"UID {uid!r} " if uid is not None else ""
-                yield s.issue("imaging.uid", loc, f"{shown}{problem}", REQUIREMENT)
+            if problem is None:
+                continue
+            if uid is None:  # a code in the URI system that is not a URI: its encoding is wrong
+                yield s.issue("imaging.uid-encoding", loc, problem, NOT_A_URI_REQUIREMENT)
+            else:
+                yield s.issue("imaging.uid", loc, f"UID {uid!r} {problem}", REQUIREMENT)
 
 
 def _identifier_paths(s: Subject) -> list[str]:

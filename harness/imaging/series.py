@@ -58,23 +58,24 @@ def _uids_of(s: Subject) -> list[str]:
 
 def _itself_fine(s: Subject) -> bool:
     """selection_itself reports nothing: no instance selected twice, and with instances selected,
-    seriesUid and studyUid both present."""
+    seriesUid and studyUid both present (where the version requires them)."""
     sel, uids = s.spec["selection"], _selected_uids(s)
-    if uids and (sel["seriesUid"] not in s.resource or sel["studyUid"] not in s.resource):
+    if uids and "seriesUidWords" in s.spec and (sel["seriesUid"] not in s.resource or sel["studyUid"] not in s.resource):
         return False
     return len(set(uids)) == len(uids)
 
 
 @check("selection", fine=_itself_fine)
 def selection_itself(s: Subject) -> Iterator[Issue]:
-    sel, words = s.spec["selection"], s.spec["singleSeriesWords"]
+    sel, words = s.spec["selection"], s.spec.get("seriesUidWords")
     instances = _selection_instances(s)
-    if instances:
+    if instances and words:  # only versions whose source requires them (tables.json seriesUidWords)
         for key in ("seriesUid", "studyUid"):
             if sel[key] not in s.resource:
                 yield s.issue("imaging.series-uid-required", f"{s.rtype}.{sel[key]}",
-                              f"{len(instances)} instance(s) are selected but {sel[key]} is absent, so the "
-                              "series (and study) they belong to is not stated", words)
+                              f"{len(instances)} instance(s) are selected but {sel[key]} is absent: it is "
+                              "required whenever instances are selected (an instance is selected within "
+                              "one series of one study)", words)
     yield from _duplicates(s, instances, "SOP Instance", "in this selection")
 
 

@@ -83,7 +83,7 @@ def process(server, req):
     if bundle["type"] == "batch":
         return Resp(200, {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "batch-response",
                           "entry": [_batch_entry(server, req, e, i) for i, e in enumerate(entries)]})
-    return Resp(200, _transaction(server, req, entries))
+    return Resp(200, _transaction(server, req, entries, bundle))
 
 
 def _batch_entry(server, req, entry, index: int) -> dict:
@@ -100,8 +100,10 @@ def _batch_entry(server, req, entry, index: int) -> dict:
     return _response_entry(server, resp)
 
 
-def _transaction(server, req, entries: list) -> dict:
+def _transaction(server, req, entries: list, bundle: dict) -> dict:
     requests = [_entry_request(server, req, e, i) for i, e in enumerate(entries)]
+    for r in requests:
+        r.bundle = bundle  # its resources are validated as entries of this transaction (conditional references)
     mapping: dict[str, str] = {}
     for i, (entry, r) in enumerate(zip(entries, requests)):
         full = entry.get("fullUrl")

@@ -41,6 +41,7 @@ class Req:
     resource: dict | None = None  # already parsed (Bundle entries)
     assigned_id: str | None = None  # transaction: id chosen before processing (urn:uuid rewriting)
     duplicates: dict = field(default_factory=dict)  # id(object) -> repeated keys, from strict parsing
+    bundle: dict | None = None  # the transaction Bundle this entry's request came from
 
     def json(self) -> dict:
         if self.resource is not None:
@@ -178,7 +179,7 @@ class FhirServer:
             raise FhirError(400, f"resourceType {resource.get('resourceType')!r} does not match the "
                             f"endpoint {rtype}", code="invalid")
         try:
-            result = validate_value(resource, f"{req.method} {rtype}", self.version, req.duplicates,
+            result = validate_value(resource, f"{req.method} {rtype}", self.version, req.duplicates, req.bundle,
                                     resolver=StorageResolver(self.store, req.base))
         except Exception:  # a validator defect must not store the resource nor become a 500
             log.exception("validator failed on %s %s", req.method, rtype)

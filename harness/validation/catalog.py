@@ -112,6 +112,15 @@ rule("extension.modifier", WARNING, "Unknown modifier extension",
      "extensibility.html §modifierExtension: a system that does not understand a modifier extension "
      "SHALL NOT process the resource as if it were not there.")
 
+rule("reference.conditional", ERROR, "Conditional reference outside a transaction, or with a malformed query",
+     "http.html §Transaction Processing Rules (STU3, R4, R5): 'in a transaction (and only in a transaction), "
+     "references to resources may be replaced by a search URI that describes how to find the correct "
+     "reference'; 'The search URI ... always starts with a resource type: [type]:?parameters....' (name=value "
+     "parameters joined by '&').")
+rule("bundle.full-url", ERROR, "Bundle.entry.fullUrl is not an absolute URL",
+     "Bundle.entry.fullUrl (R4, R5): 'The Absolute URL for the resource.' An absolute URI has a scheme "
+     "(RFC 3986 §4.3: absolute-URI = scheme \":\" hier-part); 'Patient/1' is relative.")
+
 # --- bindings --------------------------------------------------------------------------------------
 rule("binding.required", ERROR, "Code not in the required value set",
      "ElementDefinition.binding strength required: 'To be conformant, the concept in this element "
@@ -137,14 +146,24 @@ _SERIES = ("ImagingSelection R5 5.0.0 / R6 ballot 2 (seed 004): 'A selection of 
 rule("imaging.uid", ERROR, "Not a valid DICOM UID",
      "DICOM PS3.5 §9.1: 'Each component of a UID is a number and shall consist of one or more digits. "
      "The first digit of each component shall not be zero unless the component is a single digit.' … "
-     "UIDs 'shall not exceed 64 total characters'. Applied to every UID-bearing element of every version.")
+     "UIDs 'shall not exceed 64 total characters'; PS3.5 §9: 'The UID identification scheme is based on the OSI "
+     "Object Identification (numeric form) as defined by the [ISO/IEC 8824] standard': the first arc is 0, 1 or 2 "
+     "and under 0 or 1 the second is at most 39 (ISO/IEC 9834-1, ISO/IEC 8825-1 §8.19.4). Applied to every "
+     "UID-bearing element of every version.")
+rule("imaging.uid-encoding", ERROR, "A UID in a Coding of system urn:ietf:rfc:3986 not written as urn:oid:<uid>",
+     "Coding.system urn:ietf:rfc:3986 says the code is a URI: RFC 3986 §3 'URI = scheme \":\" hier-part "
+     "[ \"?\" query ] [ \"#\" fragment ]'; a DICOM UID written as a URI is urn:oid:<uid> (RFC 3001; FHIR "
+     "datatypes, oid: 'An OID represented as a URI'; ImagingStudy R4 (seed 002): 'prefix the UID value with "
+     "\"urn:oid:\"').")
 rule("imaging.study-identifier", ERROR, "DICOM UID identifier not encoded as urn:oid, or more than one Study UID",
      "ImagingStudy R4 (seed 002): 'When encoding a DICOM UID in an Identifier datatype, use the Identifier "
      "system of \"urn:dicom:uid\", and prefix the UID value with \"urn:oid:\".' and 'An ImagingStudy SHALL "
      "reference one DICOM Study' (so at most one Study Instance UID identifier).")
 rule("imaging.series-uid-required", ERROR, "Instances selected without the series and study they belong to",
-     _SERIES + " Instances are only identified within their series: a selection listing instances "
-     "names the seriesUid and studyUid they belong to.")
+     "ImagingSelection.studyUid and ImagingSelection.seriesUid (R5 5.0.0), requirements: 'Required unless "
+     "frameOfReferenceUid and imageRegion are present and instance is not present.' Checked only in the versions "
+     "whose source says so (tables.json seriesUidWords): R5 5.0.0; the R5 snapshot 1 page (seed 001) and the R6 "
+     "ballot 2 summary (seed 004) state no such requirement.")
 rule("imaging.duplicate-uid", ERROR, "A UID listed twice at one level, or an instance in two series",
      "DICOM PS3.3 / PS3.5 §9: a UID identifies one study, one series, one SOP instance; an instance "
      "belongs to exactly one series (PS3.3 A.1.2 Information Entities: Study ⊃ Series ⊃ Instance).")
@@ -190,8 +209,9 @@ rule("imaging.region-coplanar", WARNING, "3D polygon points are not coplanar",
 rule("imaging.endpoint-address", ERROR, "DICOM endpoint address breaks the connection type's URL rule",
      "ImagingStudy R4 §Endpoint (seed 002): WADO-RS 'only the scheme, authority and path are included. "
      "Sub-services, such as study, shall not be specified. The path shall not contain a trailing "
-     "slash.'; WADO-URI and IID: 'Neither a question mark (\"?\") nor any query parameters shall be "
-     "included.'")
+     "slash.' (a path segment 'study', a DICOMweb resource name, or a UID of the study that points to the "
+     "endpoint names a sub-service); WADO-URI and IID: 'Neither a question mark (\"?\") nor any query "
+     "parameters shall be included.'")
 rule("imaging.endpoint-level", WARNING, "IHE IID endpoint used at series level",
      "ImagingStudy R4 §Endpoint (seed 002): 'An IID-type Endpoint should be used only at the study level.'")
 

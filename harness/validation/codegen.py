@@ -53,6 +53,10 @@ def id_fails(v: str) -> bool:
 SCANS: dict[str, Callable[[str], bool]] = {r"[A-Za-z0-9\-\.]{1,64}": id_fails}
 _SCANS_USED = SCANS if _COMPILED else {}
 
+#: an int decimal this large or larger (in magnitude) is left to the walk, which checks its text
+#: against the version's decimal regex (R5: at most 18 digits before the point)
+DECIMAL_INT_LIMIT = 10**17
+
 #: per primitive type, strings its regex has matched (bounded; the spec is kept so its id is not reused)
 _SEEN: dict[int, tuple] = {}
 SEEN_MAX = 4096
@@ -120,8 +124,12 @@ def _value_lines(spec, em: Emitter) -> list[str]:
         lo, hi = INT_RANGES[spec.name]  # whole numbers: an int (never a bool) in the type's range
         return [f"if v.__class__ is not int or v < {lo} or v > {hi}:", "    raise SLOW"]
     if spec.json == "number" and spec.name == "decimal" and not spec.integer:
-        fin = em.bind(math.isfinite, "isfinite")  # decimal: any int, or a finite float (never a bool)
-        return [f"if v.__class__ is not int and (v.__class__ is not float or not {fin}(v)):", "    raise SLOW"]
+        # decimal: an int of fewer than 18 digits (a longer one's text may fail the version's regex:
+        # the walk decides), or a finite float (never a bool); a float whose text the parser kept
+        # never gets here (the document is walked)
+        fin = em.bind(math.isfinite, "isfinite")
+        return [f"if (v.__class__ is not int or v >= {DECIMAL_INT_LIMIT} or v <= -{DECIMAL_INT_LIMIT}) and "
+                f"(v.__class__ is not float or not {fin}(v)):", "    raise SLOW"]
     if spec.json == "boolean":
         return ["if v is not True and v is not False:", "    raise SLOW"]
     return [f"if v is None or v.__class__ is list or {em.bind(spec.check, 'CHECK')}(v) is not None:",
@@ -138,6 +146,8 @@ def primitive_lines(fp, child: Child, bind, em: Emitter, plain: bool) -> list[st
     if child.type_code in URI_TYPES or child.path == "Reference.reference":
         per_value += ["if v.__class__ is str and v[:1] == '#':",
                       "    st.local_refs.setdefault(id(res), set()).add(v)"]
+    if child.path == "Reference.reference":  # a conditional reference ('Type?query'): the walk judges it
+        per_value += ["if v.__class__ is str and '?' in v:", "    raise SLOW"]
     ukey, body = "_" + child.key, []
     if child.constraints:
         cons, path, seg = em.bind(child.constraints, "CONS"), em.bind(child.path, "PATH"), em.bind("." + child.loc, "SEG")
@@ -169,14 +179,14 @@ def _is_decimal(spec) -> bool:
 
 
 def decimals_fail(values: list) -> bool:
-    """True unless every item passes the decimal lines of _value_lines: an int (never a bool) or a
-    finite float (codegen.pxd makes it a C loop)."""
+    """True unless every item passes the decimal lines of _value_lines: an int (never a bool) below
+    DECIMAL_INT_LIMIT in magnitude or a finite float (codegen.pxd makes it a C loop)."""
     for v in values:
         if type(v) is float:
             f = v
             if f - f != 0.0:  # inf - inf and nan - nan are nan, which equals nothing
                 return True
-        elif type(v) is not int:
+        elif type(v) is not int or v >= DECIMAL_INT_LIMIT or v <= -DECIMAL_INT_LIMIT:
             return True
     return False
 

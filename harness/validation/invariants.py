@@ -5,6 +5,7 @@ functions proven against the FHIRPath originals by tests), with fhirpathpy for a
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from harness.validation.compiler import Constraint
@@ -187,7 +188,7 @@ class InvariantPass:
             return
         except Exception as e:  # an engine failure on this input: say so, never pass silently
             issues.append(Issue(WARNING, "invariant.not-evaluated", p.location,
-                                f"{c.key} could not be evaluated ({type(e).__name__}: {str(e)[:200]})",
+                                f"{c.key} could not be evaluated ({type(e).__name__}: {_stable(str(e))[:200]})",
                                 self._requirement(c)))
             return
         ok = _truthy(result)
@@ -206,3 +207,12 @@ def _truthy(result) -> bool | None:
     if isinstance(result, list) and len(result) == 1 and isinstance(result[0], bool):
         return result[0]
     return None
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _stable(text: str) -> str:
+    """An engine's message without object addresses ('<... object at 0x7f...>'), so that the same
+    input gives the same message in every process."""
+    return _ADDRESS.sub("", text)

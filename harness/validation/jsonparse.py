@@ -27,6 +27,13 @@ duplicates) is the stdlib one. The proof, per document, in ``_fast_value``:
   text gives the same strings and numbers (an integer orjson turned into a float would print
   differently), and no member was dropped (the serialization would be shorter). Only the stack
   depth is checked, against the bound of what orjson serializes;
+* number texts: a JSON number is kept as its value, but FHIR checks a decimal's text (R5: at most 18
+  digits before the point and 17 after, datatypes.html#decimal). The stdlib parse records the text
+  of every number token that does not match SAFE_NUMBER, a form every version's decimal regex
+  accepts (Duplicates.numbers, by container and key); orjson cannot, so a document that may hold
+  such a token (number_texts_needed: a long run of digits in a number, or a number with an exponent
+  outside the form, found on a translation of the text) goes to the stdlib. An integer's text is
+  its value's (str), so only floats need this;
 * same failure depth: the stdlib parser recurses once per nesting level and raises RecursionError
   near the interpreter's recursion limit (which depends on the caller's stack), so the fast path is
   taken only when the nesting (bounded by the number of ``{`` and ``[``, and by the deepest value
@@ -41,6 +48,8 @@ import sys
 from dataclasses import dataclass, field
 
 import orjson
+
+from harness.validation.numbertext import SAFE_NUMBER, SHAPE, has_exponent, long_fraction, number_texts_needed
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +67,44 @@ class ParseError:
 class Duplicates(dict):
     """id(dict) -> names that appeared more than once in that object. It also holds the objects it
     names: an object that had duplicates and was then dropped (the earlier value of a repeated key)
-    would otherwise be freed, and a later object given its id would look as if it had duplicates."""
+    would otherwise be freed, and a later object given its id would look as if it had duplicates.
 
-    __slots__ = ("alive",)
+    numbers: id(dict or list) -> {key or index: the JSON text of the number there}, for the number
+    tokens that do not match SAFE_NUMBER (their containers are kept alive too). A Duplicates with
+    numbers is true even without duplicates: the document needs the full structural walk."""
+
+    __slots__ = ("alive", "numbers")
 
     def __init__(self) -> None:
         super().__init__()
         self.alive: list = []
+        self.numbers: dict[int, dict] = {}
+
+    def __bool__(self) -> bool:
+        return dict.__len__(self) > 0 or bool(self.numbers)
 
     def record(self, obj: dict, repeated: list[str]) -> None:
         self[id(obj)] = repeated
         self.alive.append(obj)
+
+    def record_number(self, container, key, text: str) -> None:
+        slot = self.numbers.get(id(container))
+        if slot is None:
+            slot = self.numbers[id(container)] = {}
+            self.alive.append(container)
+        slot[key] = text
+
+    def number_text(self, container, key) -> str | None:
+        """The JSON text of the number at container[key], when it was recorded."""
+        slot = self.numbers.get(id(container)) if self.numbers else None
+        return slot.get(key) if slot else None
+
+
+class _TextFloat(float):
+    """A float parsed from a token outside SAFE_NUMBER, carrying its text until the object hook
+    records it and puts a plain float in its place (no such float is left in a parsed tree)."""
+
+    __slots__ = ("text",)
 
 
 @dataclass(slots=True)
@@ -103,6 +139,15 @@ def parse_text(text: str, *, fast: bool = True) -> Parsed:
                 return Parsed(value)
     result = Parsed()
     dups = result.duplicates
+    waiting = [0]  # _TextFloats made and not yet recorded
+
+    def number(token: str) -> float:
+        if SAFE_NUMBER.fullmatch(token):
+            return float(token)
+        f = _TextFloat(token)
+        f.text = token
+        waiting[0] += 1
+        return f
 
     def hook(pairs: list[tuple[str, object]]) -> dict:
         obj = dict(pairs)
@@ -114,10 +159,24 @@ def parse_text(text: str, *, fast: bool = True) -> Parsed:
                     repeated.append(k)
                 seen.add(k)
             dups.record(obj, repeated)
+        if waiting[0]:
+            for k, v in obj.items():
+                if v.__class__ is _TextFloat:
+                    dups.record_number(obj, k, v.text)
+                    obj[k] = float(v)
+                    waiting[0] -= 1
+                elif v.__class__ is list:
+                    _record_list(v, dups, waiting)
         return obj
 
     try:
-        result.value = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant, parse_float=number)
+        if waiting[0]:  # numbers in a top-level array (or a document that is a number)
+            if value.__class__ is _TextFloat:
+                value = float(value)
+            elif value.__class__ is list:
+                _record_list(value, dups, waiting)
+        result.value = value
     except json.JSONDecodeError as e:
         result.error = ParseError(f"invalid JSON: {e.msg}", e.lineno, e.colno)
     except _ConstantError as e:
@@ -152,6 +211,21 @@ def _lone_surrogate(text: str) -> ParseError | None:
         return ParseError(f"invalid JSON: {escape} is a lone UTF-16 surrogate, not a Unicode character "
                           f"(FHIR JSON is UTF-8, where it has no form)", line, column)
     return None
+
+
+def _record_list(items: list, dups: Duplicates, waiting: list) -> None:
+    """Record the _TextFloats of an array (and of the arrays in it) and put plain floats in their
+    place. Objects in it were handled by their own hook call."""
+    stack = [items]
+    while stack and waiting[0]:
+        lst = stack.pop()
+        for i, v in enumerate(lst):
+            if v.__class__ is _TextFloat:
+                dups.record_number(lst, i, v.text)
+                lst[i] = float(v)
+                waiting[0] -= 1
+            elif v.__class__ is list:
+                stack.append(v)
 
 
 def parse_text_reference(text: str) -> Parsed:
@@ -228,7 +302,13 @@ def _fast_value(raw: bytes) -> object:
         return _NO_VALUE
     if ((dump == raw or (raw[-1:] == b"\n" and dump == raw.rstrip(b"\r\n")))  # an NDJSON line's end
             and not _frames_beyond(sys.getrecursionlimit() - _MARGIN - _DEPTH_BOUND)):
-        return value  # canonical input (module docstring): nothing below can fail
+        # canonical input (module docstring): nothing below can fail. Its numbers are orjson's own
+        # texts (a mantissa of at most 17 digits), so only a long fraction (0.00012345678901234567)
+        # or an exponent (1e-07 is written 1e-7) can fall outside SAFE_NUMBER
+        shape = raw.translate(SHAPE)
+        return _NO_VALUE if long_fraction(shape) or has_exponent(shape) else value
+    if number_texts_needed(raw):
+        return _NO_VALUE  # a number's text may fall outside SAFE_NUMBER: the stdlib records it
     marks = raw.translate(None, _NOT_MARKS)  # every : { [ and backslash, in order
     colons = marks.count(b":")
     escapes = marks.count(b"\\")

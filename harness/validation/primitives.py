@@ -54,6 +54,17 @@ def _datetime(value: str) -> str | None:
     return _calendar_date(value) or _time_of_day(value)
 
 
+def _canonical(value: str) -> str | None:
+    """references.html §canonical: a canonical is 'url' or 'url|version'; a bar with nothing on
+    one side of it names no version (or no resource)."""
+    url, bar, version = value.partition("|")
+    if bar and not version:
+        return f"{value!r} ends with '|': a canonical is url or url|version, and the version after '|' is missing"
+    if bar and not url:
+        return f"{value!r} starts with '|': a canonical is url|version, and the url before '|' is missing"
+    return None
+
+
 def _int_range(lo: int, hi: int) -> Callable[[object], str | None]:
     def check(value: object) -> str | None:
         if isinstance(value, int) and not (lo <= value <= hi):
@@ -80,6 +91,7 @@ _EXTRA: dict[str, Callable[[object], str | None]] = {
     "time": _time_of_day,  # type: ignore[dict-item]
     **{name: _int_range(*bounds) for name, bounds in INT_RANGES.items()},
     "decimal": _finite,
+    "canonical": _canonical,  # type: ignore[dict-item]
 }
 
 
@@ -91,8 +103,10 @@ class PrimitiveSpec:
     extra: Callable[[object], str | None] | None
     integer: bool  # number types that must be whole
 
-    def check(self, value: object) -> tuple[str, str] | None:
-        """(rule, message) for a bad value, or None. `value` is never None here."""
+    def check(self, value: object, text: str | None = None) -> tuple[str, str] | None:
+        """(rule, message) for a bad value, or None. `value` is never None here. text: the JSON text
+        of a number when the parser kept it (a token outside jsonparse.SAFE_NUMBER); an integer's
+        text is its value's."""
         if self.json == "string":
             if not isinstance(value, str):
                 return "structure.json-kind", f"{self.name} must be a JSON string, not {_kind(value)}"
@@ -114,6 +128,10 @@ class PrimitiveSpec:
                 msg = self.extra(value)
                 if msg:
                     return ("json.number-range" if self.name == "decimal" else "structure.primitive-format"), msg
+            if text is None and value.__class__ is int:
+                text = str(value)
+            if text is not None and self.regex is not None and self.regex.fullmatch(text) is None:
+                return "structure.primitive-format", _number_message(self, text)
             return None
         if self.regex is not None and self.regex.fullmatch(text) is None:
             shown = text if len(text) <= 80 else text[:77] + "..."
@@ -123,6 +141,27 @@ class PrimitiveSpec:
             if msg:
                 return "structure.primitive-format", msg
         return None
+
+
+def _number_message(spec: "PrimitiveSpec", text: str) -> str:
+    """What is wrong with a number's JSON text that its type's regex rejects: the digits it has
+    beyond the regex, when that is the reason, and the regex itself."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    mantissa, _, exponent = text.lstrip("-").replace("E", "e").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    why = []
+    if len(whole) > 18:
+        why.append(f"{len(whole)} digits before the decimal point")
+    if len(fraction) > 17:
+        why.append(f"{len(fraction)} digits after the decimal point")
+    if exponent.lstrip("+-")[:1] == "0" and exponent not in ("0",):
+        why.append(f"the exponent {exponent} starts with 0")
+    if len(exponent.lstrip("+-")) > 10:
+        why.append(f"an exponent of {len(exponent.lstrip('+-'))} digits")
+    if exponent and "e" not in spec.regex.pattern.lower():  # type: ignore[union-attr]
+        why.append("an exponent, which this version's decimal does not have")
+    detail = f" ({', '.join(why)})" if why else ""
+    return f"{shown} is not a valid {spec.name}{detail}: its JSON text does not match {spec.regex.pattern}"  # type: ignore[union-attr]
 
 
 def _kind(value: object) -> str:
@@ -139,9 +178,20 @@ def _kind(value: object) -> str:
     return "null"
 
 
+#: published primitive regexes that do not say what their type's definition says, with the
+#: correction HL7's reference validator applies (FHIRPathExpressionFixer.fixRegex): R5 5.0.0's
+#: decimal regex has a stray '}' after the exponent ({1,9}}), so as published any exponent would
+#: need a literal '}'; the datatype allows 'Decimals ... with an optional exponent'.
+REGEX_ERRATA: dict[str, str] = {
+    r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?([eE][+-]?[0-9]{1,9}})?":
+        r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?([eE](0|[+\-]?[1-9][0-9]{0,9}))?",
+}
+
+
 def compile_primitive(name: str, primitive: dict | None) -> PrimitiveSpec:
     primitive = primitive or {}
     regex = primitive.get("regex")
+    regex = REGEX_ERRATA.get(regex, regex) if regex else regex
     system = primitive.get("system") or ""
     return PrimitiveSpec(
         name=name,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from harness.validation.compiler import Child, Compiler, Constraint, Node
 from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue, Issues
 from harness.validation.primitives import kind_of
-from harness.validation import terminology
+from harness.validation import references, terminology
 
 URI_TYPES = frozenset({"uri", "url", "canonical"})
 ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
@@ -44,9 +44,11 @@ class Pending:
 
 
 class Walker:
-    def __init__(self, compiler: Compiler, duplicates: dict[int, list[str]], split_bundles: bool = True):
+    def __init__(self, compiler: Compiler, duplicates: dict[int, list[str]], split_bundles: bool = True,
+                 bundle: dict | None = None):
         self.c = compiler
         self.split_bundles = split_bundles  # Bundle entries are validated as results of their own
+        self.bundle = bundle  # the Bundle the resource is an entry of, when validated with it
         self.defs = compiler.defs
         self.label = compiler.defs.label
         self.dups = duplicates
@@ -247,6 +249,7 @@ class Walker:
                                  f"{child.key} has {len(values)} items but _{child.key} has {len(exts)}",
                                  f"{self.label} JSON format: primitive arrays line up with _element arrays")
             n = max(len(values), len(exts))
+            texts = self.number_texts(values)
             for i in range(n):
                 v = values[i] if i < len(values) else None
                 x = exts[i] if i < len(exts) else None
@@ -255,7 +258,7 @@ class Walker:
                              "null is only allowed where the matching _element item has an extension",
                              f"{self.label} JSON format: null values")
                     continue
-                self.one_primitive(child, v, x, f"{here}[{i}]", resource, root)
+                self.one_primitive(child, v, x, f"{here}[{i}]", resource, root, texts.get(i) if texts else None)
         else:
             if isinstance(value, list):
                 self.shape(child, value, loc)
@@ -263,14 +266,26 @@ class Walker:
             if value is None and ext is None:
                 self.add(ERROR, "json.null", here, "null is not a value", f"{self.label} JSON format: null values")
                 return
-            self.one_primitive(child, value, ext, here, resource, root)
+            texts = self.number_texts(parent)
+            self.one_primitive(child, value, ext, here, resource, root, texts.get(child.key) if texts else None)
 
-    def one_primitive(self, child: Child, value, ext, here: str, resource: dict, root: dict) -> None:
+    def number_texts(self, container) -> dict | None:
+        """{key or index: JSON text} of the numbers in this object or array whose text the parser
+        kept (jsonparse.Duplicates.numbers), or None."""
+        numbers = getattr(self.dups, "numbers", None)
+        return numbers.get(id(container)) if numbers else None
+
+    def one_primitive(self, child: Child, value, ext, here: str, resource: dict, root: dict,
+                      text: str | None = None) -> None:
         if isinstance(value, str) and value.startswith("#") and (
                 child.type_code in URI_TYPES or child.path == "Reference.reference"):
             self.local_refs.setdefault(id(resource), set()).add(value)
+        if child.path == "Reference.reference" and isinstance(value, str) and "?" in value:
+            problem = references.conditional_problem(self.defs, value, references.in_transaction(self.bundle, root))
+            if problem is not None:
+                self.add(ERROR, "reference.conditional", here, problem, f"{self.label} {references.CONDITIONAL_WORDS}")
         if value is not None:
-            problem = child.prim.check(value)  # type: ignore[union-attr]
+            problem = child.prim.check(value, text)  # type: ignore[union-attr]
             if problem is not None:
                 rule, msg = problem
                 self.add(ERROR, rule, here, msg, self.req(child, f"type {child.type_code}"))

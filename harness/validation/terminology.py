@@ -4,11 +4,15 @@ required: the code (or one coding of a CodeableConcept) SHALL be in the value se
 extensible: when no coding comes from the value set -> warning, only where the set is expandable.
 Value sets that include a grammar-defined system whole (BCP-13 MIME types, BCP-47 languages) are
 checked against the grammar; a required binding that cannot be expanded is reported as unchecked.
+Codes the specification's prose allows besides a value set's compose (prose_codes.json: xml, json
+and ttl where MIME types are bound) are members of that value set wherever it is bound.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources as _res
 from typing import TYPE_CHECKING
 
 from harness.validation.issues import ERROR, INFORMATION, WARNING
@@ -25,6 +29,9 @@ _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z]{3}){0,3}(-[A-Za-z]{4})?(-([A-Za-z]{
                    r"(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*(-[0-9A-WY-Za-wy-z](-[A-Za-z0-9]{2,8})+)*"
                    r"(-x(-[A-Za-z0-9]{1,8})+)?|x(-[A-Za-z0-9]{1,8})+|i-[A-Za-z]{2,8}")
 GRAMMARS = {"urn:ietf:bcp:13": _MIME, "urn:ietf:bcp:47": _LANG}
+#: value set url -> {"system", "codes", "requirement"}: codes its elements' definitions allow in prose
+PROSE_CODES: dict[str, dict] = json.loads(
+    _res.files("harness.validation").joinpath("prose_codes.json").read_text(encoding="utf-8"))["valuesets"]
 
 
 class Expansion:
@@ -43,6 +50,11 @@ class Expansion:
         for system, codes in (vs.get("codes") or {}).items():
             for c in codes:
                 self.pairs.add((system, c))
+                self.codes.add(c)
+        extra = PROSE_CODES.get(url) if vs else None
+        if extra is not None:
+            for c in extra["codes"]:
+                self.pairs.add((extra["system"], c))
                 self.codes.add(c)
         self.grammars = [(s, GRAMMARS[s]) for s in vs.get("external") or () if s in GRAMMARS]
         if vs.get("external") and len(self.grammars) != len(vs["external"]):

@@ -11,7 +11,7 @@ from harness.validation.fastpath import FastPath
 from harness.validation.invariants import InvariantPass
 from harness.validation.issues import ERROR, INFORMATION, Issue, Issues, Result
 from harness.validation.structure import Walker
-from harness.validation import terminology
+from harness.validation import references, terminology
 
 DEFAULT_VERSION = "r5"
 
@@ -49,13 +49,14 @@ class Validator:
             issues: list[Issue] = Issues()
             pending, local_refs = fast.pending, fast.local_refs
         else:
-            walker = Walker(self.compiler, duplicates or {}, split_bundles=split_bundles)
+            walker = Walker(self.compiler, duplicates or {}, split_bundles=split_bundles, bundle=bundle)
             rt = resource.get("resourceType")
             walker.resource(resource, rt if isinstance(rt, str) and rt else "$", None)  # a location is text
             issues, pending, local_refs = walker.issues, walker.pending, walker.local_refs
         issues.extend(self.invariants.run(pending, bundle if bundle is not None else
                                           (resource if resource.get("resourceType") == "Bundle" else None),
                                           local_refs))
+        issues.extend(references.full_url_issues(resource, self.defs.label))
         issues.extend(imaging.run(resource, self.version, resolver, full_url))
         return issues
 

@@ -90,3 +90,17 @@ def test_bad_bundles_are_400(base):
     assert post(base, {"resourceType": "Bundle", "type": "collection"}).status_code == 400
     assert post(base, _txn({"resource": patient()})).status_code == 400
     assert post(base, patient()).status_code == 400
+
+
+def test_a_conditional_reference_is_accepted_in_a_transaction_only(base):
+    """http.html: 'in a transaction (and only in a transaction), references to resources may be replaced
+    by a search URI'. The fixture transaction carries one (ImagingStudy.referrer) and is accepted above;
+    the same study POSTed on its own is refused, and in a transaction a malformed query is refused."""
+    s = study("r5", "Patient?identifier=http://hospital.example.org/mrn|000471101")
+    r = requests.post(f"{base}/ImagingStudy", json=s, headers=FHIR_JSON, timeout=TIMEOUT)
+    assert r.status_code == 422, r.text
+    assert "conditional reference" in r.text
+    s = study("r5", "Patient?identifier=1234&?==")
+    r = post(base, _txn({"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000c1", "resource": s,
+                         "request": {"method": "POST", "url": "ImagingStudy"}}))
+    assert r.status_code == 422 and "not a valid search query" in r.text
