@@ -21,15 +21,17 @@ SAFE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?", re.ASCII
 # JSON's structural characters and whitespace -> ' ' (what bounds a number token), anything else -> '"'
 # (so digits inside a string are bounded by '"', not by ' ', unless the string holds ', ' or ': ')
 _T = bytearray(b'"' * 256)
-for _c in b"0123456789":
-    _T[_c] = 48
+# ord() of each character of str literals: a compiled build (Cython) iterates a bytes literal as
+# one-byte bytes, not as ints, so the table is built from code points the same way in both builds
+for _c in "0123456789":
+    _T[ord(_c)] = 48
 _T[ord(".")] = 46
-for _c in b"eE":
-    _T[_c] = 101
-for _c in b"+-":
-    _T[_c] = 45
-for _c in b",:[]{} \t\r\n":
-    _T[_c] = 32
+for _c in "eE":
+    _T[ord(_c)] = 101
+for _c in "+-":
+    _T[ord(_c)] = 45
+for _c in ",:[]{} \t\r\n":
+    _T[ord(_c)] = 32
 SHAPE = bytes(_T)
 del _T, _c
 # a run of 18 digits before an exponent, or ending a number (a float's when a '.' comes before the
