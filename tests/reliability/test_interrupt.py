@@ -142,10 +142,10 @@ class _SigintOn:
 def _in_process(tmp_path: Path, subscribers, monkeypatch=None):
     from harness.engine.loader import load_cases
     from harness.engine.session import RunOptions, execute
-    from harness.reports.registry import FORMATS, FileReport
+    from harness.reports.registry import DEFAULT, FORMATS, FileReport
     from harness.server.embedded import running
 
-    reports = [FileReport(n, tmp_path / FORMATS[n][1]) for n in FORMATS]
+    reports = [FileReport(n, tmp_path / FORMATS[n][1]) for n in DEFAULT]
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
     try:
         with running() as base:
