@@ -211,7 +211,7 @@ def run(
         except ImportError:
             typer.echo("error: the embedded reference server is not available; pass --server URL", err=True)
             raise typer.Exit(EXIT_USAGE)
-        known = getattr(faults_mod, "FAULTS", {})
+        known = {**getattr(faults_mod, "FAULTS", {}), **getattr(faults_mod, "OPTIONS", {})}
         bad = [f for f in fault if f not in known]
         if bad:
             typer.echo(f"error: unknown fault(s) {', '.join(bad)}; known: {', '.join(known)}", err=True)
@@ -232,15 +232,31 @@ def run(
         try:
             result, code = execute(cases, opts, subscribers)
         except KeyboardInterrupt:
-            typer.echo("interrupted: reports written, what the run created deleted", err=True)
+            if _settle_reports(subscribers[1:]):
+                typer.echo("interrupted: what the run created deleted; some reports were not written", err=True)
+            else:
+                typer.echo("interrupted: reports written, what the run created deleted", err=True)
             raise typer.Exit(130)
-    for s in subscribers[1:]:
-        if s.written:
-            typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
-        elif s.error:
-            typer.echo(f"error: {s.fmt} report: {s.error}", err=True)
-            code = code or EXIT_USAGE
+    for problem in result.cleanup_problems:
+        if problem.startswith("report: "):  # a subscriber (the console) failed; the reports say the rest
+            typer.echo(f"error: {problem}", err=True)
+    if _settle_reports(subscribers[1:]):
+        code = code or EXIT_USAGE
     raise typer.Exit(code)
+
+
+def _settle_reports(reports) -> bool:
+    """Name each report written, or say why it is not (and that no stale one is left); True if any
+    is missing."""
+    missing = False
+    for s in reports:
+        problem = s.settle()
+        if problem is None:
+            typer.echo(f"  {s.fmt:<10} {s.path}", err=True)
+        else:
+            typer.echo(f"error: {s.fmt} report not written: {problem}", err=True)
+            missing = True
+    return missing
 
 
 @app.command("cases")
@@ -299,7 +315,7 @@ def serve(
 
     Stops on SIGINT (exit code 0) or SIGTERM (terminated by it, as uvicorn does) after answering the
     requests in flight; with --workers N, exit code 1 if a worker failed to start or to stop."""
-    from harness.server.faults import CASES, EVERY_SEARCH, FAULTS
+    from harness.server.faults import CASES, EVERY_SEARCH, FAULTS, OPTIONS
 
     if list_faults:
         for name, text in FAULTS.items():
@@ -307,8 +323,10 @@ def serve(
             if name in CASES:
                 every = "every search case, e.g. " if name in EVERY_SEARCH else ""
                 typer.echo(f"{'':<24} fails: {every}{', '.join(CASES[name])}")
+        for name, text in OPTIONS.items():
+            typer.echo(f"{name:<24} (conformant option) {text}")
         raise typer.Exit(EXIT_OK)
-    unknown = [f for f in fault if f not in FAULTS]
+    unknown = [f for f in fault if f not in FAULTS and f not in OPTIONS]
     if unknown:
         typer.echo(f"error: unknown --fault {', '.join(unknown)}; see --list-faults", err=True)
         raise typer.Exit(EXIT_USAGE)

@@ -79,6 +79,10 @@ class Context:
     validate: object  # callable(resource, source, resolver, full_url) → Result
     server_resolver: object = None  # () → a fresh harness.imaging Resolver over the live server, or None
     fail_on: str = "error"  # "warning": validation warnings in responses fail `valid` too
+    ours: object = None  # () -> the Type/id of every resource this run created (None: the fixtures)
+
+    def is_ours(self, ref: str) -> bool:
+        return ref in (self.ours() if self.ours else set(self.fixture_refs.values()))
 
     def resolver(self, body):
         """Resolution for imaging rules: the response itself (Bundle entries) first, then the server."""
@@ -155,12 +159,52 @@ def _bundle_total(value, resp, body, ctx):
     return got == value, f"Bundle.total {got!r}, expected {value}"
 
 
+def searched_type(resp) -> str | None:
+    """The resource type a type-level search was sent to ([base]/Type or [base]/Type/_search)."""
+    from urllib.parse import urlsplit
+
+    parts = [p for p in urlsplit(getattr(resp, "url", "") or "").path.split("/") if p]
+    if parts and parts[-1] == "_search":
+        parts.pop()
+    return parts[-1] if parts and parts[-1][:1].isupper() else None
+
+
+def matches(body, rtype: str | None = None) -> list[str]:
+    """Type/id of the searchset's matches, in order. Bundle.entry.search.mode is 0..1 (FHIR R5
+    Bundle.entry.search.mode: "match | include | outcome"): an entry without it is a match unless it is
+    known to be included (a resource of another type than the one searched)."""
+    out = []
+    for e in body.get("entry") or [] if isinstance(body, dict) else []:
+        r = e.get("resource") if isinstance(e, dict) else None
+        search = e.get("search") if isinstance(e.get("search"), dict) else {}
+        if not isinstance(r, dict):
+            continue
+        mode = search.get("mode")
+        if mode == "match" or (mode is None and (rtype is None or r.get("resourceType") == rtype)):
+            out.append(f"{r.get('resourceType')}/{r.get('id')}")
+    return out
+
+
 def _match_count(value, resp, body, ctx):
+    """Matches that are this run's resources: data already on the server (a server that does not
+    claim _tag returns it) is not counted."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         return False, "response is not a Bundle"
-    n = sum(1 for e in body.get("entry") or [] if isinstance(e, dict)
-            and ((e.get("search") or {}).get("mode", "match") == "match"))
-    return n == value, f"{n} entries with search.mode = match, expected {value}"
+    found = matches(body, searched_type(resp))
+    ours = [m for m in found if ctx.is_ours(m)]
+    foreign = f" ({len(found) - len(ours)} more from outside this run not counted)" if len(found) > len(ours) else ""
+    return len(ours) == value, f"{len(ours)} of this run's resources matched, expected {value}{foreign}"
+
+
+def _match_order(value, resp, body, ctx):
+    """The named fixtures are matches in this order (other resources, from outside the run, may be
+    interleaved: their order is not this case's to judge)."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        return False, "response is not a Bundle"
+    refs = _fixture_refs(value, ctx)
+    names = {ref: n for n, ref in refs.items()}
+    got = [names[m] for m in matches(body, searched_type(resp)) if m in names]
+    return got == list(value), f"this run's matches in the order {got}, expected {list(value)}"
 
 
 def _norm(v):
@@ -200,21 +244,32 @@ def resources_of(body) -> list[tuple[str, dict, str | None]]:
     return out
 
 
+def run_resources_of(body, ctx) -> tuple[list[tuple[str, dict, str | None]], int]:
+    """resources_of, without the entries of a Bundle that are not this run's (data already on the
+    server: a server that does not claim _tag returns it; its validity is not this run's to judge);
+    and how many were left out."""
+    out = resources_of(body)
+    kept = [x for x in out if x[0] == "response" or ctx.is_ours(f"{x[1].get('resourceType')}/{x[1].get('id')}")]
+    return kept, len(out) - len(kept)
+
+
 def _valid(value, resp, body, ctx):
     if not isinstance(body, dict):
         return False, "response body is not a JSON resource"
     problems = []
     resolver = ctx.resolver(body)
-    for source, res, full_url in resources_of(body):
+    checked, foreign = run_resources_of(body, ctx)
+    for source, res, full_url in checked:
         if source != "response" and res.get("resourceType") == "Bundle":
             continue  # a nested Bundle is validated with its entries by the validator
         result = ctx.validate(res, source, resolver, full_url)
         for i in result.issues:
             if i.severity == "error" or (ctx.fail_on == "warning" and i.severity == "warning"):
                 problems.append(f"{source} {i.location}: {i.message} [{i.rule}]")
-    n = len(resources_of(body))
+    n = len(checked)
+    left = f" ({foreign} from outside this run not checked)" if foreign else ""
     return not problems, ("; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else "")
-                          if problems else f"{n} resource(s) valid")
+                          if problems else f"{n} resource(s) valid{left}")
 
 
 _SEV = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
@@ -239,7 +294,7 @@ def _single_series(value, resp, body, ctx):
     they derive from in the response (_include) or on the server."""
     from harness import imaging
 
-    sels = [(r, full) for _, r, full in resources_of(body) if r.get("resourceType") == "ImagingSelection"]
+    sels = [(r, full) for _, r, full in run_resources_of(body, ctx)[0] if r.get("resourceType") == "ImagingSelection"]
     if not sels:
         return False, "no ImagingSelection in the response"
     resolver = ctx.resolver(body)
@@ -256,7 +311,7 @@ def _search_oracle(value, resp, body, ctx):
     """The oracle's exact expected set (harness.engine.oracle_suite.OracleCheck) against the ids
     returned; every ImagingSelection a search returns must also keep to the single-series rule."""
     ok, msg = value.judge(body)
-    if ok and any(r.get("resourceType") == "ImagingSelection" for _, r, _ in resources_of(body)):
+    if ok and any(r.get("resourceType") == "ImagingSelection" for _, r, _ in run_resources_of(body, ctx)[0]):
         ss_ok, ss_msg = _single_series(True, resp, body, ctx)
         if not ss_ok:
             return False, f"single-series: {ss_msg}"
@@ -268,6 +323,6 @@ CHECKS = {
     "searchOracle": _search_oracle,
     "status": _status, "header": _header, "resourceType": _resource_type,
     "bundleContains": _bundle_contains, "bundleNotContains": _bundle_not_contains,
-    "bundleTotal": _bundle_total, "matchCount": _match_count, "fhirpath": _fhirpath,
+    "bundleTotal": _bundle_total, "matchCount": _match_count, "matchOrder": _match_order, "fhirpath": _fhirpath,
     "valid": _valid, "outcome": _outcome,
 }

@@ -120,17 +120,28 @@ class RunFinished:
 
 
 class Bus:
-    """Delivers events to subscribers one at a time; a failing subscriber never stops the run."""
+    """Delivers events to subscribers one at a time; a failing subscriber never stops the run.
 
-    def __init__(self, subscribers=()):
+    With a sink (harness.engine.sink.Sink), every event is scrubbed before any subscriber sees it:
+    the console and every report receive only redacted, printable text, whatever produced it."""
+
+    def __init__(self, subscribers=(), sink=None):
         self.subscribers = list(subscribers)
+        self.sink = sink
         self.problems: list[str] = []
         self._lock = threading.Lock()
 
     def emit(self, event) -> None:
+        if self.sink is not None:
+            try:
+                event = self.sink.scrub(event)
+            except Exception as e:  # noqa: BLE001 - nothing unscrubbed is delivered; the run goes on
+                self.problems.append(f"sink: {type(e).__name__}; {type(event).__name__} not delivered")
+                return
         with self._lock:
             for s in self.subscribers:
                 try:
                     s.handle(event)
                 except Exception as e:  # noqa: BLE001 - a report's bug must not end the run
-                    self.problems.append(f"{type(s).__name__}: {type(e).__name__}: {e}")
+                    problem = f"{type(s).__name__}: {type(e).__name__}: {e}"
+                    self.problems.append(self.sink.text(problem) if self.sink is not None else problem)

@@ -7,6 +7,7 @@ guard, credential redaction and a transcript of every exchange for the reports.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -17,7 +18,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-REDACTED = "***"
+from harness.engine.sink import REDACTED, Sink
+
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization", "x-api-key"}
 MAX_REDIRECTS = 5
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -118,16 +120,19 @@ class Client:
         self.base = config.base_url.rstrip("/")
         self._origin = _origin(self.base)
         self._local = threading.local()
-        self._secrets = [s for s in self._secret_values() if s]
+        #: the one redaction of this run: the Bus passes every event through it (harness.engine.sink)
+        self.sink = Sink(self._secret_values())
 
     def _secret_values(self):
         if self.config.token:
             yield self.config.token
+        u = urlsplit(self.base)
+        if u.password:  # http://user:pass@host/: sent as Basic credentials, so redacted as such
+            yield "Basic " + base64.b64encode(f"{unquote(u.username or '')}:{unquote(u.password)}".encode()).decode()
+            yield u.password
         for k, v in self.config.headers.items():
             if k.lower() in SECRET_HEADERS or k.lower() in self.config.secret_headers:
-                yield v
-                if " " in v:  # "Bearer abc" → also redact "abc"
-                    yield v.split(" ", 1)[1]
+                yield v  # "Bearer abc": the sink also redacts "abc" (and for Basic, user:pass)
 
     @property
     def session(self) -> requests.Session:
@@ -145,11 +150,7 @@ class Client:
         return s
 
     def redact(self, text: str | None) -> str | None:
-        if text is None:
-            return None
-        for s in self._secrets:
-            text = text.replace(s, REDACTED)
-        return text
+        return self.sink.redact(text)
 
     def url(self, path: str, query: dict | list | None = None) -> str:
         if path.startswith(("http://", "https://")):
@@ -171,7 +172,10 @@ class Client:
     def request(self, method: str, path: str, *, query=None, headers: dict | None = None,
                 body=None) -> Response:
         method = method.upper()
-        url = self.url(path, query)
+        try:
+            url = self.url(path, query)
+        except UnicodeEncodeError as e:
+            raise TransportError(_unencodable("query", e)) from None
         if self.config.read_only and not _read_only_ok(method, url):
             raise ReadOnlyViolation(f"{method} {self.redact(url)} refused: read-only run")
         hdrs = {"Accept": "application/fhir+json"}
@@ -183,7 +187,10 @@ class Client:
         hdrs.update(headers or {})
         data = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            try:
+                data = data.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise TransportError(_unencodable("body", e)) from None
         for attempt in range(MAX_RETRIES + 1):
             start = time.monotonic()
             try:
@@ -226,6 +233,8 @@ class Client:
                 raise TransportError(f"connection failed: {self.redact(_short(e))}") from None
             except requests.exceptions.RequestException as e:
                 raise TransportError(f"request failed: {self.redact(_short(e))}") from None
+            except UnicodeError as e:  # a path or header value that HTTP cannot carry
+                raise TransportError(_unencodable("path or headers", e)) from None
             if r.status_code in (301, 302, 303, 307, 308) and r.headers.get("Location"):
                 target = urljoin(url, r.headers["Location"])
                 if _origin(target) != self._origin:
@@ -304,6 +313,14 @@ def _read_only_ok(method: str, url: str) -> bool:
     if method in ("GET", "HEAD"):
         return True
     return method == "POST" and urlsplit(url).path.rstrip("/").endswith("/_search")
+
+
+def _unencodable(part: str, e: UnicodeError) -> str:
+    """Why a request was not sent: text in it (typically from the server: a lone surrogate is valid JSON
+    text) has no encoding HTTP can carry."""
+    bad = getattr(e, "object", "")[getattr(e, "start", 0):getattr(e, "end", 0)]
+    return (f"request not sent: its {part} contains {bad!r}, which cannot be encoded as UTF-8 "
+            f"(text taken from a server response?)")
 
 
 def _short(e: Exception) -> str:

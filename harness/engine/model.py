@@ -44,6 +44,10 @@ class Requires:
     searchParams: tuple[str, ...] = ()
     system: tuple[str, ...] = ()
     operations: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()  # _include values, e.g. ImagingStudy:subject (rest.resource.searchInclude)
+    revinclude: tuple[str, ...] = ()  # _revinclude values (rest.resource.searchRevInclude)
+    chains: tuple[str, ...] = ()  # chained parameters, e.g. subject.identifier (SearchParameter.chain)
+    unclaimed: str = "skip"  # what an unclaimed include / revinclude / chain does: skip | strict
     updateCreate: bool = False  # CapabilityStatement.rest.resource.updateCreate must be true
 
 
@@ -56,6 +60,7 @@ class Request:
     fixture: str | None = None  # body: a fixture (references rewritten, id dropped, run tag added)
     body: Any = None  # body: inline JSON
     followNext: bool = False  # follow Bundle next links and merge the pages' entries
+    rejectable: str | None = None  # an unclaimed feature sent under handling=strict: rejecting it passes
 
     @property
     def writes(self) -> bool:
@@ -122,7 +127,7 @@ class Case:
             if s.request.fixture:
                 names.add(s.request.fixture)
             for a in s.asserts:
-                if a.kind in ("bundleContains", "bundleNotContains"):
+                if a.kind in ("bundleContains", "bundleNotContains", "matchOrder"):
                     names.update(a.value)
             for text in _strings(s.request):
                 names.update(m.split(".")[1] for m in VAR_RE.findall(text) if m.startswith("fixture."))
@@ -152,7 +157,7 @@ def step_strings(step: Step):
 
 
 ASSERT_KINDS = ("status", "header", "resourceType", "bundleContains", "bundleNotContains",
-                "bundleTotal", "matchCount", "fhirpath", "valid", "outcome", "singleSeries")
+                "bundleTotal", "matchCount", "matchOrder", "fhirpath", "valid", "outcome", "singleSeries")
 
 
 def case_from_dict(d: dict, suite: str, file: str, line: int) -> Case:
@@ -176,7 +181,8 @@ def case_from_dict(d: dict, suite: str, file: str, line: int) -> Case:
 def _requires(d: dict) -> Requires:
     r = _build(Requires, d)
     return Requires(r.resource, tuple(r.interactions), tuple(r.searchParams), tuple(r.system),
-                    tuple(r.operations), bool(r.updateCreate))
+                    tuple(r.operations), tuple(r.include), tuple(r.revinclude), tuple(r.chains), r.unclaimed,
+                    bool(r.updateCreate))
 
 
 def _var(name: str, v) -> Var:

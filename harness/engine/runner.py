@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from harness.engine import assertions as A
 from harness.engine import fixtures as fx
 from harness.engine import ids
+from harness.engine import strict
 from harness.engine.events import ERROR, FAILED, PASSED, CaseFinished, CaseResult, CaseStarted, StepFinished, StepResult
 from harness.engine.http import ReadOnlyViolation, TransportError
 from harness.engine.model import BUILTINS, VAR_RE, Case, Step
@@ -21,6 +22,7 @@ from harness.engine.tracker import Tracker, track
 __all__ = ["MAX_PAGES", "RunContext", "Tracker", "run_case", "run_step", "substitute", "substitute_path"]
 
 MAX_PAGES = 50
+ERRATUM = "passed (erratum "  # how an assertion's message starts when it passed only under an erratum
 
 
 @dataclass
@@ -169,11 +171,17 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
         resp = ctx.client.request(req.method, path, query=query, headers=headers, body=body)
         parsed = resp.json()
         track(req.method, resp.status, resp.header("Location"), parsed, ctx.tracker, path)
+        if req.rejectable and strict.rejected(resp, parsed):  # an unclaimed feature, refused: allowed
+            outcomes.append(A.Outcome("strict", True, f"status {resp.status} with an OperationOutcome: the server "
+                                      f"rejected what it does not claim ({req.rejectable}) under Prefer: "
+                                      f"handling=strict, as allowed"))
+            return StepResult(step.name, tuple(log), tuple(outcomes), None, cleanup), True
         if req.followNext and isinstance(parsed, dict) and parsed.get("resourceType") == "Bundle":
             parsed, paging_problem = _follow(ctx.client, resp, parsed, ctx.max_pages)
             outcomes.append(A.Outcome("paging", paging_problem is None, paging_problem or
                                       f"{len(parsed['entry'])} entries over all pages"))
-        actx = A.Context(ctx.version, ctx.loaded.refs, ctx.validate, ctx.server_resolver, ctx.fail_on)
+        actx = A.Context(ctx.version, ctx.loaded.refs, ctx.validate, ctx.server_resolver, ctx.fail_on,
+                         ours=lambda: set(ctx.tracker.created))
         made = None
         for cap in step.captures:
             if cap.header:
@@ -209,6 +217,8 @@ def run_step(step: Step, values: dict, ctx: RunContext, cleanup: bool) -> tuple[
         outcomes.append(A.Outcome("id", False, ctx.client.redact(str(e))))
     except A.AssertionSetupError as e:
         error = f"harness: {ctx.client.redact(str(e))}"
+    except Exception as e:  # noqa: BLE001 - whatever the server sent, this case errors and the run goes on
+        error = f"harness error: {type(e).__name__}: {ctx.client.redact(str(e))}"
     finally:
         ctx.client.stop_log()
     result = StepResult(step.name, tuple(log), tuple(outcomes), error, cleanup)
@@ -225,6 +235,8 @@ def run_case(case: Case, ctx: RunContext) -> CaseResult:
         values = _values(case, ctx)
     except A.AssertionSetupError as e:
         values, status, message = None, ERROR, f"harness: {e}"
+    except Exception as e:  # noqa: BLE001 - this case errors, the others still run
+        values, status, message = None, ERROR, f"harness error: {type(e).__name__}: {e}"
     if values is not None:
         for step in case.steps:
             if ctx.deadline and time.monotonic() > ctx.deadline:
@@ -249,6 +261,9 @@ def run_case(case: Case, ctx: RunContext) -> CaseResult:
                 result = StepResult(step.name, (), (), f"skipped: {e}", True)
             steps.append(result)
             ctx.bus.emit(StepFinished(case, result))
+    if status == PASSED:  # a pass under an erratum or by a strict rejection says so (the console shows it)
+        message = next((o.message for s in steps for o in s.outcomes
+                        if o.message.startswith(ERRATUM) or o.kind == "strict"), message)
     leftovers = ctx.tracker.end_case()
     if ctx.cleanup and leftovers:  # e.g. an invalid resource the server accepted: keep cases independent
         steps.append(_delete_leftovers(leftovers, ctx))

@@ -4,6 +4,7 @@ concurrently), delete what this run created, and emit run events. Returns the Ru
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,8 @@ from datetime import datetime, timezone
 
 from harness.engine import assertions as A
 from harness.engine import fixtures as fx
-from harness.engine.capabilities import Capabilities
+from harness.engine import strict
+from harness.engine.capabilities import Capabilities, definition_reader
 from harness.engine.events import ERROR, SKIPPED, Bus, CaseFinished, CaseResult, RunFinished, RunResult, RunStarted
 from harness.engine.http import Client, ClientConfig, TransportError
 from harness.engine.model import Case
@@ -65,8 +67,12 @@ def _server_resolver(client: Client, run_id: str):
         except TransportError:
             return []
         body = r.json() if r.status == 200 else None
-        return [e["resource"] for e in (body or {}).get("entry") or []
-                if isinstance(e, dict) and isinstance(e.get("resource"), dict)] if isinstance(body, dict) else []
+        found = [e["resource"] for e in (body or {}).get("entry") or []
+                 if isinstance(e, dict) and isinstance(e.get("resource"), dict)] if isinstance(body, dict) else []
+        # by the tag on the resource itself: a server that does not claim _tag ignores it, and data
+        # already on the server may hold a study with the same UID
+        return [r for r in found if any(isinstance(t, dict) and t.get("system") == fx.TAG_SYSTEM
+                                        and t.get("code") == run_id for t in (r.get("meta") or {}).get("tag") or [])]
     return FetchResolver(f"the server {client.base}", client.read, by_uid)
 
 
@@ -80,6 +86,11 @@ def plan(cases: list[Case], caps: Capabilities, version: str, read_only: bool) -
             reason = "the case writes to the server and the run is --read-only"
         else:
             reason = caps.unmet(c.requires)
+            if reason is None:
+                c = strict.without_unclaimed_tag(c, caps)
+            missing = caps.unclaimed(c.requires) if reason is None else []
+            if missing:  # requires.unclaimed: strict (unmet() skips the others with these reasons)
+                c = strict.variant(c, missing)
         if reason:
             skipped.append(CaseResult(c, SKIPPED, reason))
         else:
@@ -105,12 +116,12 @@ def _precompile(cases: list[Case], version: str) -> list[tuple[Case, str]]:
 
 
 def execute(cases: list[Case], opts: RunOptions, subscribers=()) -> tuple[RunResult, int]:
-    bus = Bus(subscribers)
     run_id = uuid.uuid4().hex[:16]
     t0 = time.monotonic()
     client = Client(ClientConfig(opts.server, opts.token, dict(opts.headers), frozenset(opts.secret_headers),
                                  connect_timeout=opts.connect_timeout,
                                  read_timeout=opts.timeout, max_bytes=opts.max_bytes, read_only=opts.read_only))
+    bus = Bus(subscribers, sink=client.sink)  # every event is redacted and made printable on its way out
     result = RunResult(run_id, client.redact(opts.server), None, None, _now())
     tracker = Tracker()
     caps = None
@@ -234,7 +245,8 @@ def _discover(client: Client) -> tuple[Capabilities | None, str | None]:
     cs = r.json()
     if r.status != 200 or not isinstance(cs, dict) or cs.get("resourceType") != "CapabilityStatement":
         return None, f"{client.redact(client.url('metadata'))} answered {r.status} without a CapabilityStatement: not a FHIR server"
-    return Capabilities.parse(cs), None
+    caps = Capabilities.parse(cs)
+    return dataclasses.replace(caps, search_parameter=definition_reader(caps, client)), None
 
 
 def _cleanup(client: Client, tracker: Tracker, result: RunResult, system=frozenset()) -> None:

@@ -30,7 +30,7 @@ class Console:
             self.done += 1
             r = event.result
             tty = getattr(self.stream, "isatty", lambda: False)()
-            if self.verbose or r.status in ("failed", "error"):
+            if self.verbose or r.status in ("failed", "error") or r.message.startswith("passed (erratum "):
                 self._w(f"{chr(13) if tty else ''}[{self.done}/{self.planned}] {r.status.upper():7} {r.case.id}: {r.message}\n")
             elif tty:
                 width = 30
@@ -40,20 +40,24 @@ class Console:
             self._w("\n" + summary(event.result))
 
 
+def counts_line(label: str, counts: dict) -> str:
+    """One suite (or the total) in one self-explaining line: the passed count, then every other status
+    that is not zero beside it, e.g. `crud   0 passed, 5 failed, 3 skipped` (never a bare `passed 0`)."""
+    others = [f"{counts[s]} {s}" for s in STATUSES if s != "passed" and counts.get(s)]
+    return f"{label:<16}{counts.get('passed', 0):>5} passed" + "".join(f", {o}" for o in others)
+
+
 def summary(run) -> str:
     lines = []
     if run.status != "completed":
         lines.append(f"run {run.status}: {run.message}")
     elif run.message:
         lines.append(run.message)
-    suites = run.suites
-    if suites:
-        lines.append(f"{'suite':<16}" + "".join(f"{s:>9}" for s in STATUSES))
-        for name in suites:
-            rs = [r for r in run.cases if r.case.suite == name]
-            lines.append(f"{name:<16}" + "".join(f"{sum(r.status == s for r in rs):>9}" for s in STATUSES))
-        c = run.counts
-        lines.append(f"{'total':<16}" + "".join(f"{c[s]:>9}" for s in STATUSES))
+    for name in run.suites:
+        rs = [r for r in run.cases if r.case.suite == name]
+        lines.append(counts_line(name, {s: sum(r.status == s for r in rs) for s in STATUSES}))
+    if run.suites:
+        lines.append(counts_line("total", run.counts))
     lines.append(f"{len(run.cases)} case(s) in {run.duration_ms / 1000:.1f}s; created {run.created}, "
                  f"deleted {run.deleted}" + (f", left {len(run.left)}" if run.left else "")
                  + (f"; cleanup problems: {len(run.cleanup_problems)}" if run.cleanup_problems else ""))

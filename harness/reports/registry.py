@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 
 from harness.engine.events import RunFinished
+from harness.engine.sink import printable
 from harness.reports.atomic import write_atomic
 
 FORMATS = {
@@ -22,7 +23,11 @@ def renderer(name: str):
 
 
 class FileReport:
-    """A subscriber that renders one format when the run finishes (whatever way it finished)."""
+    """A subscriber that renders one format when the run finishes (whatever way it finished).
+
+    Whatever goes wrong while rendering or writing is kept in `error` (never raised into the run);
+    `settle()` then removes the file a previous run left under the same name, so a report is either
+    this run's or absent, never a stale one beside new ones."""
 
     def __init__(self, fmt: str, path: Path | str, version: str | None = None):
         self.fmt, self.path, self.version = fmt, Path(path), version
@@ -36,3 +41,20 @@ class FileReport:
                 self.written = True
             except OSError as e:
                 self.error = f"cannot write {self.path}: {e.strerror or e}"
+            except Exception as e:  # noqa: BLE001 - a report's bug must not cost the other reports
+                # the event was scrubbed, so no secret is in it; the message may still quote odd text
+                self.error = printable(f"cannot render the {self.fmt} report: {type(e).__name__}: {e}")
+
+    def settle(self) -> str | None:
+        """After the run: None when this run's report is in place, else what went wrong (and the
+        previous run's file under this name, if any, is gone)."""
+        if self.written:
+            return None
+        why = self.error or "the run ended before the report was rendered"
+        try:
+            if self.path.is_symlink() or self.path.is_file():
+                self.path.unlink()
+                why += f"; the previous {self.path} was removed"
+        except OSError as e:
+            why += f"; the previous {self.path} could not be removed ({e.strerror or e}): it is stale"
+        return why

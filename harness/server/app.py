@@ -18,6 +18,7 @@ from starlette.requests import Request, ClientDisconnect
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from harness.engine.sink import PrintableLogs
 from harness.server.faults import Faults
 from harness.server.interactions import FhirServer, Req, Resp
 from harness.server.outcome import FhirError
@@ -28,6 +29,7 @@ FORMAT_OK = ("json", "application/json", "application/fhir+json", "application/j
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 log = logging.getLogger("harness.server")
+log.addFilter(PrintableLogs())  # request paths and headers are the client's text: printable in every log line
 
 
 def _media(value: str) -> str:

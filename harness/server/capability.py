@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from html import escape
+
 from harness.server.indexing import MODIFIERS, Param
+from harness.server.outcome import FhirError
 
 FHIR_VERSION = {"r4": "4.0.1", "r5": "5.0.0"}
 INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create", "search-type")
 MODIFIER_EXT = "urn:imaging-harness:search-modifier"
+#: elements a version's SearchParameter needs beside the common ones (R5 spd-1: "If an expression is
+#: present, there SHALL be a processingMode")
+SP_EXTRA = {"r5": {"processingMode": "normal"}}
 
 
 def _modifiers(p: Param, types) -> list[str]:
@@ -50,14 +57,19 @@ def statement(server, base: str) -> dict:
             "conditionalRead": "not-supported",
             "conditionalUpdate": False,
             "conditionalDelete": "not-supported",
-            "searchInclude": [f"{rtype}:{c}" for c in refs],
+            "searchInclude": [f"{rtype}:{c}" for c in refs] if cat.includes else [],
             "searchRevInclude": sorted(f"{t}:{p.code}" for t in cat.types for p in cat.params[t].values()
-                                       if p.type == "reference" and (rtype in p.targets or not p.targets)),
+                                       if p.type == "reference" and (rtype in p.targets or not p.targets))
+            if cat.includes else [],
             "searchParam": searchable,
             "operation": [{"name": "validate",
                            "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
         }
         resources.append({k: v for k, v in entry.items() if v != []})
+    resources.append({"type": "SearchParameter", "interaction": [{"code": "read"}, {"code": "search-type"}],
+                      "documentation": "the definitions of the parameters above, with the chains supported",
+                      "searchParam": [{"name": "url", "type": "uri",
+                                       "definition": "http://hl7.org/fhir/SearchParameter/conformance-url"}]})
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -75,11 +87,61 @@ def statement(server, base: str) -> dict:
             "documentation": "Search result parameters: _count, _sort (also -param), _include, "
                              "_include:iterate, _revinclude, _revinclude:iterate, _summary (true, text, data, count, "
                              "false), _elements, _total "
-                             "(none|estimate|accurate); chaining on any reference parameter "
-                             "(e.g. patient.identifier); Prefer: handling=strict rejects unknown parameters.",
+                             "(none|estimate|accurate); chaining as each SearchParameter's chain "
+                             "declares (e.g. patient.identifier); Prefer: handling=strict rejects unknown "
+                             "and unsupported parameters.",
             "resource": resources,
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
             "operation": [{"name": "validate",
                            "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}],
         }],
     }
+
+
+def _definitions(server, base: str) -> dict[str, dict]:
+    """The SearchParameter resources behind the claimed parameters, by url: one per definition (a shared
+    definition lists every base it serves here), `chain` naming the parameters a chain may continue
+    with (those of the target types this server holds); no chain when chaining is not supported."""
+    cat, out = server.cat, {}
+    for rtype in cat.types:
+        for p in cat.params[rtype].values():
+            url = p.url or f"{base}/SearchParameter/{rtype}-{p.code}"
+            sp = out.setdefault(url, {
+                "resourceType": "SearchParameter", "id": url.rstrip("/").rsplit("/", 1)[-1],
+                "text": {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">Search '
+                                                        f'parameter {escape(p.code)} ({p.type})</div>'},
+                "url": url, "name": "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", p.code) if w),
+                "status": "active", "description": f"{p.code} as this server implements it", "code": p.code,
+                "base": [], "type": p.type, "expression": p.expression, **SP_EXTRA.get(server.version, {})})
+            sp["base"].append(rtype)
+            if p.expression not in sp["expression"].split(" | "):
+                sp["expression"] += " | " + p.expression
+            if p.type == "reference" and cat.chaining:
+                names = {c for t in p.targets if t in cat.types for c in cat.params[t]}
+                if names:
+                    sp["chain"] = sorted(set(sp.get("chain", ())) | names)
+            if p.targets:
+                sp["target"] = sorted(set(sp.get("target", ())) | set(p.targets))
+    return out
+
+
+def search_parameters(server, base: str, rid: str | None, query: list[tuple[str, str]], strict: bool) -> dict:
+    """GET SearchParameter/[id] and GET SearchParameter?url=... (also _id, code, base)."""
+    defs = _definitions(server, base)
+    if rid is not None:
+        found = next((sp for sp in defs.values() if sp["id"] == rid), None)
+        if found is None:
+            raise FhirError(404, f"SearchParameter/{rid} is not known here", code="not-found")
+        return found
+    picked = list(defs.values())
+    fields = {"url": "url", "_id": "id", "code": "code", "base": "base"}
+    for name, value in query:
+        if name in fields:
+            wanted = set(value.split(","))
+            picked = [sp for sp in picked if wanted & set(sp[fields[name]] if name == "base" else [sp[fields[name]]])]
+        elif strict and name not in ("_count", "_format", "_pretty"):
+            raise FhirError(400, f"unknown search parameter {name!r} for SearchParameter", code="not-supported")
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(picked),
+            "link": [{"relation": "self", "url": f"{base}/SearchParameter"}],
+            "entry": [{"fullUrl": f"{base}/SearchParameter/{sp['id']}", "resource": sp, "search": {"mode": "match"}}
+                      for sp in picked]}

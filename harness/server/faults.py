@@ -1,6 +1,9 @@
 """Fault injection: each fault makes the server deliberately non-conformant in one observable way.
+Options make it conformant in another way than by default (a feature it does not claim, an optional
+element it leaves out); the suite must pass against every option (tests/engine/test_server_options.py).
 
-Every fault is a switch consulted at exactly one point in the server code (grep for its name).
+Every fault and option is a switch consulted at exactly one point in the server code (grep for its
+name); an option that withdraws a claim is consulted where the claim and the behaviour both come from.
 """
 
 from __future__ import annotations
@@ -39,6 +42,17 @@ FAULTS: dict[str, str] = {
                          "instead of 201 Created",
 }
 
+#: name -> the conformant variation it selects (the suite must still pass: nothing fails, what the server
+#: does not claim is skipped with the reason or run under Prefer: handling=strict)
+OPTIONS: dict[str, str] = {
+    "omit-search-mode": "searchset entries that are matches carry no search.mode (Bundle.entry.search.mode "
+                        "is 0..1); included entries keep search.mode = include",
+    "no-tag-search": "_tag is not claimed; a _tag parameter is ignored (rejected under Prefer: handling=strict)",
+    "no-chaining": "no SearchParameter declares a chain; chained parameters are ignored (rejected under "
+                   "Prefer: handling=strict)",
+    "no-includes": "no searchInclude / searchRevInclude claimed; _include and _revinclude are ignored "
+                   "(rejected under Prefer: handling=strict)",
+}
 
 #: the suite's case ids each fault makes fail (tests/engine/test_faults.py checks exactly these; a test
 #: in tests/server keeps this copy equal to it). Faults in EVERY_SEARCH fail every search case; the
@@ -101,13 +115,13 @@ class Faults:
 
     def __init__(self, names: Iterable[str] = ()):
         names = tuple(names)
-        unknown = [n for n in names if n not in FAULTS]
+        unknown = [n for n in names if n not in FAULTS and n not in OPTIONS]
         if unknown:
-            raise UnknownFault(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+            raise UnknownFault(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join([*FAULTS, *OPTIONS])}")
         self.active = frozenset(names)
 
     def __contains__(self, name: str) -> bool:
-        assert name in FAULTS, name  # a typo in the server code must not silently disable a fault
+        assert name in FAULTS or name in OPTIONS, name  # a typo in the server code must not silently disable a fault
         return name in self.active
 
     def __iter__(self):

@@ -10,6 +10,7 @@ The errata table (errata.json) replaces published expressions that are known to 
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import re
@@ -135,8 +136,20 @@ class Catalog:
                 self.params[rtype][sp["code"]] = Param(
                     sp["code"], kind, expr, tuple(sp.get("target") or ()), sp.get("url", ""))
 
+    #: what the server claims and does beyond its parameters (the options no-includes / no-chaining
+    #: withdraw them; the CapabilityStatement, the SearchParameters served and search all read these)
+    includes: bool = True
+    chaining: bool = True
+
     def param(self, rtype: str, code: str) -> Param | None:
         return self.params.get(rtype, {}).get(code)
+
+    def variant(self, without: tuple[str, ...] = (), includes: bool = True, chaining: bool = True) -> "Catalog":
+        """A copy that lacks the parameters `without` and, when False, includes or chaining."""
+        other = copy.copy(self)
+        other.params = {t: {c: p for c, p in ps.items() if c not in without} for t, ps in self.params.items()}
+        other.includes, other.chaining = includes, chaining
+        return other
 
 
 @lru_cache(maxsize=None)

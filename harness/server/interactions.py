@@ -85,6 +85,10 @@ class FhirServer:
         self.faults = faults or Faults()
         self.store = Storage(version, db)
         self.cat = catalog(version)
+        if {"no-tag-search", "no-includes", "no-chaining"} & set(self.faults):  # options withdrawing a claim
+            self.cat = self.cat.variant(("_tag",) if "no-tag-search" in self.faults else (),
+                                        includes="no-includes" not in self.faults,
+                                        chaining="no-chaining" not in self.faults)
 
     def close(self) -> None:
         self.store.close()
@@ -106,6 +110,9 @@ class FhirServer:
                 raise FhirError(405, "metadata is GET only")
             return Resp(200, capability.statement(self, req.base))
         rtype = s[0]
+        if rtype == "SearchParameter" and m == "GET" and len(s) <= 2:  # the definitions it searches by
+            return Resp(200, capability.search_parameters(self, req.base, s[1] if len(s) == 2 else None, req.query,
+                                                          self._strict(req)))
         if rtype not in self.cat.types:
             raise FhirError(404, f"resource type {rtype!r} is not supported by this server ({self.version})",
                             code="not-supported")

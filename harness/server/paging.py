@@ -76,7 +76,8 @@ def render(server, req, sid: str, snap: dict, offset: int) -> dict:
     entries = [{"fullUrl": f"{req.base}/{rtype}/{i}",
                 "resource": subset(server.version, server.outgoing(bodies[(rtype, i)]), snap["summary"],
                                    snap.get("elements")),
-                "search": {"mode": "match"}} for i in page_ids if (rtype, i) in bodies]
+                **({} if "omit-search-mode" in faults else {"search": {"mode": "match"}})}
+               for i in page_ids if (rtype, i) in bodies]
     q = search.Query(rtype, includes=[tuple(i) for i in snap["includes"]],
                      revincludes=[tuple(i) for i in snap["revincludes"]])
     if (q.includes or q.revincludes) and "ignore-include" not in faults:

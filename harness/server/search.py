@@ -89,6 +89,8 @@ class Builder:
         if p is None:
             raise Unsupported(f"unknown search parameter {code!r} for {rtype}")
         if dot:
+            if not self.cat.chaining:
+                raise Unsupported(f"chained parameters ({name!r}) are not supported")
             if p.type != "reference":
                 raise Unsupported(f"{code} is not a reference parameter: cannot chain {name!r}")
             return self._chain(rtype, owner, p, modifier, rest, value)
@@ -279,6 +281,8 @@ class Builder:
 
 
 def _include_spec(cat: Catalog, value: str, iterate: bool) -> tuple[str, str, str | None, bool]:
+    if not cat.includes:
+        raise Unsupported("_include and _revinclude are not supported")
     parts = value.split(":")
     if len(parts) not in (2, 3):
         raise FhirError(400, f"_include/_revinclude value {value!r} is not Type:param[:target]")

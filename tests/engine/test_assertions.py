@@ -98,3 +98,38 @@ def test_fail_on_warning():
     assert A.check(Assertion("valid", True), None, warned, on_error).passed
     out = A.check(Assertion("valid", True), None, warned, on_warning)
     assert not out.passed and "extension.unknown" in out.message
+
+
+def test_match_count_and_order_count_this_runs_matches_with_or_without_search_mode():
+    """#21.2 / #21.4: an entry without search.mode (0..1) is a match unless it is of another type than the
+    one searched (then it is known to be included); resources from outside the run are not counted, and
+    may sit anywhere in a sorted result."""
+    ours = [dict(STUDY, id=i) for i in ("a", "b")]
+    foreign = dict(STUDY, id="someone-elses")
+    bundle = {"resourceType": "Bundle", "type": "searchset",
+              "entry": [{"resource": ours[0]}, {"resource": foreign}, {"resource": ours[1]},
+                        {"resource": {"resourceType": "Patient", "id": "p1"}}]}
+    with serve({"/ImagingStudy": (200, {}, bundle)}) as srv:
+        resp = Client(ClientConfig(srv.base)).request("GET", "ImagingStudy")
+    ctx = A.Context("r5", {"a": "ImagingStudy/a", "b": "ImagingStudy/b", "p1": "Patient/p1"}, None)
+    assert A.check(Assertion("matchCount", 2), resp, bundle, ctx).passed
+    out = A.check(Assertion("matchCount", 3), resp, bundle, ctx)
+    assert not out.passed and "1 more from outside this run not counted" in out.message
+    assert A.check(Assertion("matchOrder", ["a", "b"]), resp, bundle, ctx).passed
+    assert not A.check(Assertion("matchOrder", ["b", "a"]), resp, bundle, ctx).passed
+
+
+def test_validity_and_single_series_in_a_search_judge_only_this_runs_resources():
+    """#21.4: an invalid resource from outside the run (a server that ignores _tag returns it) is not
+    this run's to judge; the same resource as ours fails."""
+    foreign = dict(BAD_STUDY, id="someone-elses")
+    bundle = {"resourceType": "Bundle", "type": "searchset", "link": [{"relation": "self", "url": "http://x/ImagingStudy"}],
+              "entry": [{"fullUrl": "http://x/ImagingStudy/s1", "resource": STUDY, "search": {"mode": "match"}},
+                        {"fullUrl": "http://x/ImagingStudy/someone-elses", "resource": foreign,
+                         "search": {"mode": "match"}}]}
+    validate = lambda r, s, res=None, full=None: validate_value(r, s, "r5", resolver=res, full_url=full)  # noqa: E731
+    ctx = A.Context("r5", {"s1": "ImagingStudy/s1"}, validate)
+    out = A.check(Assertion("valid", True), None, bundle, ctx)
+    assert out.passed and "1 from outside this run not checked" in out.message
+    ctx_ours = A.Context("r5", {"s1": "ImagingStudy/s1", "x": "ImagingStudy/someone-elses"}, validate)
+    assert not A.check(Assertion("valid", True), None, bundle, ctx_ours).passed

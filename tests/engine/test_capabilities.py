@@ -48,3 +48,4 @@ def test_requires_parsing():
     assert "transaction" in caps.unmet(Requires(system=("transaction",)))
     assert "'started'" in caps.unmet(Requires("ImagingStudy", (), ("started",)))
     assert "ImagingSelection" in caps.unmet(Requires("ImagingSelection"))
+

@@ -23,7 +23,8 @@ def test_metadata_is_a_capability_statement(base):
     assert cs["resourceType"] == "CapabilityStatement" and cs["fhirVersion"] == "5.0.0"
     types = {res["type"]: res for res in cs["rest"][0]["resource"]}
     assert set(types) == {"ImagingSelection", "ImagingStudy", "Endpoint", "Patient", "Practitioner",
-                          "ServiceRequest", "Observation"}
+                          "ServiceRequest", "Observation", "SearchParameter"}  # read-only: the definitions
+    assert [i["code"] for i in types["SearchParameter"]["interaction"]] == ["read", "search-type"]
     params = {p["name"]: p for p in types["ImagingSelection"]["searchParam"]}
     assert params["code"]["type"] == "token" and "study-uid" in params and "_lastUpdated" in params
     assert "ImagingSelection.code" in params["code"]["documentation"]  # the R5 erratum applied
