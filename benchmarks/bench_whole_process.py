@@ -6,6 +6,7 @@ same NDJSON file, once per round, interleaved, best of --rounds.
     python benchmarks/bench_whole_process.py [--rounds 3] [--seed 23] [--keep DIR] [--json FILE]
         [--small-r5 60000] [--small-r4 20000] [--large-r5 10000] [--large-r4 10000] [--startup-runs 10]
         [--harness PATH/TO/imaging-harness]     # e.g. the console script of a venv the wheel went into
+        [--extra-harness NAME=PATH]...          # more harness rows beside it (e.g. wheel=/venv/bin/imaging-harness)
 
 Corpora (seeded; every id, UID, date and reference distinct; written as compact NDJSON):
 - small R5: benchmarks/corpus_small.py, one third ImagingStudy (2 series, 3 instances, no
@@ -66,13 +67,16 @@ def write_ndjson(path: Path, resources: list[dict]) -> int:
     return len(data)
 
 
-def rows_for(version: str, file: Path, harness: list[str], out: Path) -> list[tuple[str, list[str]]]:
-    validate = harness + ["validate", str(file), "--fhir-version", version, "--format", "json", "-o", str(out)]
+def rows_for(version: str, file: Path, harness: list[str], out: Path,
+             extra: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    args = ["validate", str(file), "--fhir-version", version, "--format", "json", "-o", str(out)]
+    validate = harness + args
     rows = [("imaging-harness validate (default workers)", validate),
-            ("imaging-harness validate --workers 1", validate + ["--workers", "1"]),
-            ("orjson.loads per line (parse only)", [sys.executable, PEER, "orjson", str(file)]),
-            ("fhir.resources (one process)", [sys.executable, PEER, "fhir.resources", str(file),
-                                              "--fhir-version", version])]
+            ("imaging-harness validate --workers 1", validate + ["--workers", "1"])]
+    rows += [(f"imaging-harness validate [{name}]", [path] + args) for name, path in extra]
+    rows += [("orjson.loads per line (parse only)", [sys.executable, PEER, "orjson", str(file)]),
+             ("fhir.resources (one process)", [sys.executable, PEER, "fhir.resources", str(file),
+                                               "--fhir-version", version])]
     if version == "r4":
         rows.append(("fhirkit-rs parse_many, 2 threads", [sys.executable, PEER, "fhirkit-rs", str(file),
                                                           "--threads", "2"]))
@@ -111,8 +115,11 @@ def measure(args) -> dict:
     harness = [args.harness] if args.harness else harness_command()
     tmp = Path(args.keep or tempfile.mkdtemp(prefix="bench-wp-"))
     tmp.mkdir(parents=True, exist_ok=True)
-    version = subprocess.run(harness + ["version"], capture_output=True, text=True).stdout.splitlines()
-    results = {"harness": " ".join(harness), "version": version[0] if version else "?", "load": os.getloadavg(),
+    def version(cmd: list[str]) -> str:
+        out = subprocess.run(cmd + ["version"], capture_output=True, text=True).stdout.splitlines()
+        return out[0] if out else "?"
+    results = {"harness": " ".join(harness), "version": version(harness), "load": os.getloadavg(),
+               "extra": {name: f"{version([path])} via {path}" for name, path in args.extra_harness},
                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "corpora": []}
     plans = []
     for name, v, resources in corpora(args):
@@ -121,7 +128,7 @@ def measure(args) -> dict:
         report = tmp / (file.stem + ".results.json")
         entry = {"name": name, "version": v, "resources": len(resources), "bytes": size, "rows": {}}
         results["corpora"].append(entry)
-        plans.append((entry, report, rows_for(v, file, harness, report)))
+        plans.append((entry, report, rows_for(v, file, harness, report, args.extra_harness)))
     skip: set[tuple[str, str]] = set()
     for rnd in range(args.rounds):
         for entry, report, rows in plans:
@@ -156,6 +163,8 @@ def best(runs: list[dict]) -> dict | None:
 def show(results: dict) -> None:
     print(f"{results['version']} via {results['harness']}; {results['date']}; load average "
           f"{results['load'][0]:.2f} before, {results['load_after'][0]:.2f} after")
+    for name, line in results["extra"].items():
+        print(f"[{name}]: {line}")
     ratios = []
     for c in results["corpora"]:
         print(f"\n{c['name']}: {c['resources']:,} resources, {c['bytes'] / c['resources']:,.0f} B on average "
@@ -200,6 +209,9 @@ def main() -> None:
     ap.add_argument("--large-r4", type=int, default=10000)
     ap.add_argument("--startup-runs", type=int, default=10)
     ap.add_argument("--harness", help="the imaging-harness executable to time (default: next to this Python)")
+    ap.add_argument("--extra-harness", metavar="NAME=PATH", default=[], action="append",
+                    type=lambda s: tuple(s.split("=", 1)) if "=" in s else ap.error(f"--extra-harness {s}: NAME=PATH"),
+                    help="one more row per corpus: this imaging-harness executable (default workers), e.g. a wheel's")
     ap.add_argument("--keep", help="write the corpora and reports here and keep them")
     ap.add_argument("--json", help="also write every run's figures to this file")
     args = ap.parse_args()

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import peer_process  # noqa: E402
+from bench_whole_process import harness_command  # noqa: E402
 from corpus_small import small_r4, small_r5  # noqa: E402
 
 from harness.validation.validator import validate_value  # noqa: E402
@@ -74,14 +75,18 @@ def test_fhir_resources_peer_counts_rejections(tmp_path):
 
 def test_bench_runs_end_to_end(tmp_path):
     out = tmp_path / "figures.json"
+    cmd = harness_command()  # the console script (one more row through --extra-harness), else -m harness
+    extra = ["--extra-harness", f"again={cmd[0]}"] if len(cmd) == 1 else []
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/bench_whole_process.py"), "--rounds", "1",
                            "--small-r5", "300", "--small-r4", "60", "--large-r5", "40", "--large-r4", "20",
-                           "--startup-runs", "1", "--json", str(out)], capture_output=True, text=True, timeout=600)
+                           "--startup-runs", "1", "--json", str(out), *extra],
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     figures = json.loads(out.read_text())
     assert [c["name"] for c in figures["corpora"]] == ["small R5", "small R4", "large R5", "large R4"]
     for c in figures["corpora"]:
-        for label in ("imaging-harness validate (default workers)", "imaging-harness validate --workers 1"):
+        for label in ("imaging-harness validate (default workers)", "imaging-harness validate --workers 1",
+                      *(["imaging-harness validate [again]"] if extra else [])):
             (run,) = c["rows"][label]
             assert run["verdict"] == f"{c['resources']:,} validated, 0 errors (exit 0)", (c["name"], run)
         (parse,) = c["rows"]["orjson.loads per line (parse only)"]
@@ -92,3 +97,4 @@ def test_bench_runs_end_to_end(tmp_path):
     assert figures["startup"]["exit"] == [0]
     assert "ratios" in proc.stdout and "start-up: validate of one small resource file" in proc.stdout
     assert "small R5: 300 resources" in proc.stdout
+    assert not extra or "[again]: imaging-harness" in proc.stdout
