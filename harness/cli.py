@@ -141,6 +141,8 @@ def run(
     reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Where reports go by default."),
     token: Optional[str] = typer.Option(None, "--token", envvar="FHIR_TOKEN", show_envvar=True,
                                         help="Bearer token (never written to any report)."),
+    token_file: Optional[Path] = typer.Option(None, "--token-file", help="File whose first line is the bearer "
+                                              "token (keeps it out of the process list)."),
     header: List[str] = typer.Option([], "--header", help="Extra request header 'Name: value' (repeatable)."),
     secret_header: List[str] = typer.Option([], "--secret-header",
                                             help="Extra request header whose value is redacted everywhere (repeatable)."),
@@ -168,6 +170,17 @@ def run(
     from harness.reports.console import Console
     from harness.reports.registry import FORMATS, FileReport
 
+    if token_file is not None:
+        from harness.tokenfile import TokenFileError, read_token
+
+        if token is not None:
+            typer.echo("error: give the token once: --token-file, or --token / FHIR_TOKEN", err=True)
+            raise typer.Exit(EXIT_USAGE)
+        try:
+            token = read_token(token_file)
+        except TokenFileError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(EXIT_USAGE)
     headers = _parse_headers(header)
     secrets = _parse_headers(secret_header)
     headers.update(secrets)
@@ -310,6 +323,10 @@ def serve(
                              "httptools."),
     loop: str = typer.Option("auto", "--loop", help="Event loop: auto (uvloop if installed, else asyncio), asyncio, "
                              "uvloop."),
+    allow_host: List[str] = typer.Option([], "--allow-host", help="A further Host name to answer (repeatable; "
+                                         "'*': any). Default: the loopback names and --host."),
+    body_timeout: float = typer.Option(30.0, "--body-timeout", min=0.1, help="Seconds a request's headers, and "
+                                       "then its body, may take to arrive (408 / connection closed after)."),
 ) -> None:
     """Run the reference FHIR imaging server (with optional faults) or the validator service.
 
@@ -350,20 +367,28 @@ def serve(
     import uvicorn
 
     from harness.server.app import create_app, create_validator_app
+    from harness.server.guard import is_loopback, served_names
+    from harness.server.protocol import http_class
 
+    hosts = served_names(host, allow_host)
+    if not is_loopback(host):  # the servers have no authentication: say so where the operator looks
+        typer.echo(f"warning: --host {host} is not a loopback address: anyone who can reach it can read, write "
+                   f"and delete everything this server holds (it has no authentication)", err=True)
     if validator_only:
         from harness.server.service import warm_up
 
-        application = create_validator_app(max_body)
+        application = create_validator_app(max_body, hosts=hosts, body_timeout=body_timeout)
         warm_up()  # definitions loaded before the first request (and shared by forked workers)
     else:
-        application = create_app(fhir_version, db, fault, max_body=max_body)
+        application = create_app(fhir_version, db, fault, max_body=max_body, hosts=hosts, body_timeout=body_timeout)
+    protocol = http_class(http, body_timeout)
     what = "validator service" if validator_only else f"FHIR {fhir_version} server" + (
         f" with faults {', '.join(fault)}" if fault else "")
     config = f"(workers {workers}, http {http}, loop {loop})"
     if workers == 1:
         typer.echo(f"imaging-harness {what} on http://{host}:{port} {config}", err=True)
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, http=http, loop=loop)
+        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, http=protocol,
+                    loop=loop)
         return
     try:
         sock = forked.bind(host, port)
@@ -372,7 +397,7 @@ def serve(
         raise typer.Exit(1)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"imaging-harness {what} on http://{shown}:{sock.getsockname()[1]} {config}", err=True)
-    raise typer.Exit(forked.supervise(application, sock, workers, http=http, loop=loop))
+    raise typer.Exit(forked.supervise(application, sock, workers, http=protocol, loop=loop))
 
 
 def main() -> None:

@@ -1,11 +1,13 @@
 """Validate every example of the official example packages and tally the findings.
 
-    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4|stu3]... [--json OUT]
+    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4|stu3]... [--json OUT] [--not-evaluated]
 
 Fetches hl7.fhir.r5.examples@5.0.0 / hl7.fhir.r4.examples@4.0.1 / hl7.fhir.r3.examples@3.0.2 with
 `npm pack` into the cache
 when missing (scripts/build_definitions.py does the fetching). Prints, per package, how many
-resources validate with no error and every (rule, message pattern) that fires, with counts.
+resources validate with no error and every (rule, message pattern) that fires, with counts;
+with --not-evaluated, also how often each invariant was reported as `invariant.not-evaluated`
+(the list docs/reference-validator.md keeps, pinned by tests/test_official_examples.py).
 """
 
 from __future__ import annotations
@@ -66,6 +68,16 @@ def _run(paths: list[str], version: str, timeout: float) -> tuple[list, list[str
     return results, timed_out
 
 
+def not_evaluated(results) -> dict[str, int]:
+    """invariant.not-evaluated per invariant key (the message starts with the key)."""
+    counts: collections.Counter = collections.Counter()
+    for r in results:
+        for i in r.issues:
+            if i.rule == "invariant.not-evaluated":
+                counts[i.message.split(" ", 1)[0]] += 1
+    return dict(sorted(counts.items()))
+
+
 def scan(version: str, cache: Path, limit: int | None, timeout: float = 60.0) -> dict:
     name, ver = PACKAGES[version]
     pkg = ensure_package(cache, name, ver)
@@ -85,7 +97,7 @@ def scan(version: str, cache: Path, limit: int | None, timeout: float = 60.0) ->
     clean = sum(1 for r in results if r.valid)
     return {"package": f"{name}@{ver}", "files": len(paths), "resources": len(results),
             "valid": clean, "invalid": len(results) - clean, "seconds": round(elapsed, 1),
-            "timed_out": [Path(p).name for p in timed_out],
+            "timed_out": [Path(p).name for p in timed_out], "not_evaluated": not_evaluated(results),
             "findings": [{"severity": k[0], "rule": k[1], "message": k[2], "count": n, "example": examples[k]}
                          for k, n in tally.most_common()]}
 
@@ -96,12 +108,17 @@ def main() -> None:
     ap.add_argument("--package", action="append", choices=sorted(PACKAGES))
     ap.add_argument("--limit", type=int)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per file")
+    ap.add_argument("--not-evaluated", action="store_true", help="print invariant.not-evaluated per invariant")
     args = ap.parse_args()
-    out = [scan(v, args.cache, args.limit) for v in (args.package or ["r5", "r4"])]
+    out = [scan(v, args.cache, args.limit, args.timeout) for v in (args.package or ["r5", "r4"])]
     for s in out:
         print(f"{s['package']}: {s['resources']} resources in {s['files']} files, {s['valid']} with no error, "
               f"{s['invalid']} with errors ({s['seconds']} s); not finished within the time limit: "
               f"{', '.join(s['timed_out']) or 'none'}")
+        if args.not_evaluated:
+            print("  invariant.not-evaluated by invariant: "
+                  + (", ".join(f"{k} {n}" for k, n in s["not_evaluated"].items()) or "none"))
         for f in s["findings"][:60]:
             print(f"  {f['count']:>5} {f['severity']:<8} {f['rule']:<32} {f['message']}  [e.g. {f['example']}]")
     if args.json:

@@ -11,22 +11,23 @@ import contextlib
 import logging
 from typing import Iterable
 
-import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request, ClientDisconnect
-from starlette.responses import HTMLResponse, Response
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from harness.engine.sink import PrintableLogs
 from harness.server.faults import Faults
+from harness.server.guard import LOOPBACK_NAMES, Guard, page
 from harness.server.interactions import FhirServer, Req, Resp
-from harness.server.outcome import FhirError
+from harness.server.limits import BODY_TIMEOUT, DEFAULT_MAX_BODY, Disconnected, read_body
+from harness.server.outcome import FhirError, dumps
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir", "text/json")
 FORMAT_OK = ("json", "application/json", "application/fhir+json", "application/json+fhir")
-DEFAULT_MAX_BODY = 10 * 1024 * 1024
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 log = logging.getLogger("harness.server")
 log.addFilter(PrintableLogs())  # request paths and headers are the client's text: printable in every log line
@@ -51,17 +52,8 @@ def check_format(fmt: str | None, accept: str | None) -> None:
             raise FhirError(406, f"cannot answer Accept: {accept} (FHIR JSON only)", code="not-supported")
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise FhirError(413, f"request body larger than {limit} bytes", code="too-long")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise FhirError(413, f"request body larger than {limit} bytes", code="too-long")
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _body(request: Request, limit: int, timeout: float) -> bytes:
+    return await read_body(request.receive, request.headers.get("content-length"), limit, timeout)
 
 
 def _check_content_type(request: Request, segments: list[str], body: bytes) -> None:
@@ -84,7 +76,7 @@ def _render(resp: Resp, faults: Faults, pretty: bool) -> Response:
     headers = dict(resp.headers)
     if resp.body is None:
         return Response(status_code=resp.status, headers=headers)
-    data = orjson.dumps(resp.body, option=orjson.OPT_INDENT_2 if pretty else 0)
+    data = dumps(resp.body, pretty)
     if resp.search and "malformed-json" in faults:
         data = data[: max(len(data) - 2, 1)]
     media = "text/plain; charset=utf-8" if "wrong-content-type" in faults else FHIR_JSON
@@ -96,8 +88,10 @@ def _error_response(e: FhirError, faults: Faults) -> Response:
 
 
 def create_app(version: str, db: str | None = None, faults: Iterable[str] = (),
-               max_body: int = DEFAULT_MAX_BODY) -> Starlette:
-    """The reference FHIR server for `version` (r4 or r5), SQLite at `db` (else in memory)."""
+               max_body: int = DEFAULT_MAX_BODY, hosts: Iterable[str] | None = LOOPBACK_NAMES,
+               body_timeout: float = BODY_TIMEOUT) -> Starlette:
+    """The reference FHIR server for `version` (r4 or r5), SQLite at `db` (else in memory), answering
+    the Host names `hosts` (None: any), each request body read within `body_timeout` seconds."""
     if version not in ("r4", "r5"):
         raise ValueError(f"the reference server speaks r4 or r5, not {version!r}")
     active = Faults(faults)
@@ -109,68 +103,72 @@ def create_app(version: str, db: str | None = None, faults: Iterable[str] = (),
         try:
             segments = [s for s in request.url.path.split("/") if s]
             _negotiate(request)
-            body = await _body(request, max_body)
+            body = await _body(request, max_body, body_timeout)
             _check_content_type(request, segments, body)
             base = str(request.base_url).rstrip("/")
             req = Req(request.method, segments, list(request.query_params.multi_items()),
                       {k.lower(): v for k, v in request.headers.items()}, base, body)
             if request.method == "GET" and not segments and not request.query_params:
-                return HTMLResponse(VALIDATOR_PAGE)
+                return page(VALIDATOR_PAGE)
             resp = await run_in_threadpool(server.handle, req)
+            return _render(resp, active, request.query_params.get("_pretty") == "true")
         except FhirError as e:
             return _error_response(e, active)
-        except ClientDisconnect:  # the client went away mid-request (e.g. a harness run interrupted)
+        except Disconnected:  # the client went away mid-request (e.g. a harness run interrupted)
             return Response(status_code=499)
         except Exception:  # never a traceback to the client
             log.exception("internal error on %s %s", request.method, request.url.path)
             return _error_response(FhirError(500, "internal server error"), active)
-        pretty = request.query_params.get("_pretty") == "true"
-        return _render(resp, active, pretty)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
         server.close()
 
-    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)], lifespan=lifespan)
+    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)], lifespan=lifespan,
+                    middleware=[Middleware(Guard, names=hosts)])
     app.state.server = server
     return app
 
 
-def create_validator_app(max_body: int = DEFAULT_MAX_BODY, version: str | None = None):
+def create_validator_app(max_body: int = DEFAULT_MAX_BODY, version: str | None = None,
+                         hosts: Iterable[str] | None = LOOPBACK_NAMES, body_timeout: float = BODY_TIMEOUT):
     """The validator service alone: POST /$validate and /{type}/$validate, and a page at /.
 
     POST .../$validate is answered by `service.ValidatorService` straight from ASGI (the hot path);
     the Starlette app below answers everything else (and would answer $validate the same way)."""
     from harness.server.service import ValidatorService
 
-    return ValidatorService(_validator_starlette(max_body, version), max_body, version)
+    return Guard(ValidatorService(_validator_starlette(max_body, version, body_timeout), max_body, version,
+                                  body_timeout), hosts)
 
 
-def _validator_starlette(max_body: int, version: str | None) -> Starlette:
+def _validator_starlette(max_body: int, version: str | None, body_timeout: float = BODY_TIMEOUT) -> Starlette:
     from harness.server.validate import operation
 
     async def endpoint(request: Request) -> Response:
         segments = [s for s in request.url.path.split("/") if s]
         try:
             if request.method == "GET" and not segments:
-                return HTMLResponse(VALIDATOR_PAGE)
+                return page(VALIDATOR_PAGE)
             if not segments or segments[-1] != "$validate" or len(segments) > 2:
                 raise FhirError(404, "the validator service answers POST /$validate and POST /{type}/$validate")
             if request.method != "POST":
                 raise FhirError(405, "$validate is POST only")
             _negotiate(request)
-            body = await _body(request, max_body)
+            body = await _body(request, max_body, body_timeout)
             _check_content_type(request, segments, body)
             req = Req("POST", segments, list(request.query_params.multi_items()),
                       {k.lower(): v for k, v in request.headers.items()}, str(request.base_url).rstrip("/"), body)
             resp = await run_in_threadpool(operation, req, segments[0] if len(segments) == 2 else None, version)
+            return _render(resp, Faults(), False)
         except FhirError as e:
             return _error_response(e, Faults())
+        except Disconnected:
+            return Response(status_code=499)
         except Exception:
             log.exception("internal error on %s %s", request.method, request.url.path)
             return _error_response(FhirError(500, "internal server error"), Faults())
-        return _render(resp, Faults(), False)
 
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)])
 

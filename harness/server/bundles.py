@@ -7,10 +7,13 @@ to `Type/id` before anything is written, and every reference to them is rewritte
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 import uuid
 
 from harness.server.outcome import FhirError
+
+log = logging.getLogger("harness.server")
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
@@ -84,11 +87,16 @@ def process(server, req):
 
 
 def _batch_entry(server, req, entry, index: int) -> dict:
+    """One entry's response: its failure, whatever it is, belongs in it, not in the batch's status
+    (FHIR http.html#transaction: a batch's entries succeed or fail independently)."""
     from harness.server.interactions import Resp
     try:
         resp = server.handle(_entry_request(server, req, entry, index))
     except FhirError as e:
         resp = Resp(e.status, e.body, e.headers)
+    except Exception:  # a defect: this entry answers 500, the batch and its other entries stand
+        log.exception("internal error on batch entry[%d]", index)
+        resp = Resp(500, FhirError(500, f"entry[{index}]: internal server error").body)
     return _response_entry(server, resp)
 
 

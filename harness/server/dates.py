@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 _RX = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
-                 r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
+                 r"(Z|[+-]\d{2}:\d{2})?)?)?)?$", re.ASCII)
 MIN, MAX = -1e15, 1e15  # open ends of a Period
 
 
@@ -40,12 +40,15 @@ def date_range(value: str) -> tuple[float, float] | None:
                 hi_dt = lo + timedelta(seconds=1)
             else:
                 hi_dt = lo + timedelta(seconds=10 ** -min(len(frac), 6))
+        zone = timezone.utc
+        if tz and tz != "Z":  # FHIR dateTime: a zone offset is -14:00 .. +14:00; timezone() refuses 24 h
+            hours, minutes = int(tz[1:3]), int(tz[4:6])
+            if hours > 14 or minutes > 59 or (hours == 14 and minutes):
+                return None
+            zone = timezone((1 if tz[0] == "+" else -1) * timedelta(hours=hours, minutes=minutes))
+        return lo.replace(tzinfo=zone).timestamp(), hi_dt.replace(tzinfo=zone).timestamp()
     except (ValueError, OverflowError):
         return None
-    zone = timezone.utc
-    if tz and tz != "Z":
-        zone = timezone((1 if tz[0] == "+" else -1) * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-    return lo.replace(tzinfo=zone).timestamp(), hi_dt.replace(tzinfo=zone).timestamp()
 
 
 def instant(ms: int) -> str:

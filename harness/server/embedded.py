@@ -11,6 +11,9 @@ from typing import Iterable, Iterator
 import uvicorn
 
 from harness.server.app import create_app
+from harness.server.limits import BODY_TIMEOUT
+from harness.server.protocol import http_class
+from harness.server.workers import choose
 
 
 class _Server(uvicorn.Server):
@@ -23,8 +26,9 @@ class _Server(uvicorn.Server):
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:
-    """Serve any ASGI app on 127.0.0.1 (a free port) in a thread; yield the base URL; stop on exit."""
+def serving(app, request_timeout: float = BODY_TIMEOUT) -> Iterator[str]:
+    """Serve any ASGI app on 127.0.0.1 (a free port) in a thread; yield the base URL; stop on exit.
+    request_timeout: seconds a request's header block may take to arrive (protocol.py)."""
     # proto IPPROTO_TCP (not 0), so asyncio sets TCP_NODELAY on accepted connections; without it
     # every keep-alive response waits ~40 ms for a delayed ACK (Nagle), as http.server does
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -33,7 +37,7 @@ def serving(app) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                         timeout_keep_alive=60))
+                                    timeout_keep_alive=60, http=http_class(choose("--http", "auto"), request_timeout)))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"imaging-harness-server-{port}")
     thread.start()

@@ -17,6 +17,7 @@ from http import HTTPStatus
 from harness.server import bundles, capability, search, validate
 from harness.server.faults import Faults
 from harness.server.indexing import catalog
+from harness.server.limits import whole_number
 from harness.server.outcome import FhirError, outcome, validation_outcome
 from harness.server.resolver import StorageResolver
 from harness.server.storage import Storage
@@ -48,7 +49,7 @@ class Req:
             raise FhirError(400, "the request has no body")
         parsed = parse_bytes(self.body)
         if parsed.error is not None:
-            raise FhirError(400, f"body is not valid JSON: {parsed.error}", code="structure")
+            raise FhirError(400, f"body: {parsed.error}", code="structure")
         if may_nest_deeper(self.body) and depth(parsed.value) > MAX_DEPTH:
             raise FhirError(400, f"the body nests deeper than {MAX_DEPTH} levels", code="too-long")
         if not isinstance(parsed.value, dict) or not isinstance(parsed.value.get("resourceType"), str):
@@ -198,18 +199,28 @@ class FhirServer:
 
     # ------------------------------------------------------------ interactions
 
+    def _existing(self, req: Req, rtype: str, cond: str) -> Resp | None:
+        """The read of the one resource If-None-Exist matches; None when none; 412 for several."""
+        ids = self.search_ids(req, rtype, urllib.parse.parse_qsl(cond.split("?", 1)[-1]))
+        if len(ids) > 1:
+            raise FhirError(412, f"If-None-Exist matches {len(ids)} resources")
+        return self.read(req, rtype, ids[0]) if ids else None
+
     def create(self, req: Req, rtype: str) -> Resp:
+        """Validation runs outside the storage lock (other requests go on meanwhile); a conditional
+        create searches again under the lock, with the write, so concurrent ones create one resource."""
         resource = req.json()
         cond = req.headers.get("if-none-exist")
-        if cond:
-            ids = self.search_ids(req, rtype, urllib.parse.parse_qsl(cond.split("?", 1)[-1]))
-            if len(ids) > 1:
-                raise FhirError(412, f"If-None-Exist matches {len(ids)} resources")
-            if ids:
-                return self.read(req, rtype, ids[0])
+        found = self._existing(req, rtype, cond) if cond else None
+        if found is not None:
+            return found
         resource["id"] = req.assigned_id or str(uuid.uuid4())  # in place: duplicate keys are keyed by id()
         self._check_incoming(req, rtype, resource)
-        self.store.put(resource, "POST")
+        with self.store.atomic():
+            found = self._existing(req, rtype, cond) if cond else None
+            if found is not None:
+                return found
+            self.store.put(resource, "POST")
         return self._written(req, resource, 201)
 
     def read(self, req: Req, rtype: str, rid: str) -> Resp:
@@ -235,28 +246,29 @@ class FhirServer:
                     self._headers(vid, body["meta"]["lastUpdated"]))
 
     def vread(self, req: Req, rtype: str, rid: str, vid_text: str) -> Resp:
-        if not vid_text.isdigit():
-            raise FhirError(404, f"{rtype}/{rid} has no version {vid_text!r}")
-        found = self.store.get_version(rtype, rid, int(vid_text))
+        vid = whole_number(vid_text, "version id")
+        if vid is None:
+            raise FhirError(404, f"{rtype}/{rid} has no version {vid_text[:100]!r}")
+        found = self.store.get_version(rtype, rid, vid)
         if found is None:
             raise FhirError(404, f"{rtype}/{rid} has no version {vid_text}")
         deleted, body = found
         if deleted:
             raise FhirError(410, f"version {vid_text} of {rtype}/{rid} is a deletion")
-        return Resp(200, self.outgoing(body), self._headers(int(vid_text), body["meta"]["lastUpdated"]))
+        return Resp(200, self.outgoing(body), self._headers(vid, body["meta"]["lastUpdated"]))
 
     def update(self, req: Req, rtype: str, rid: str) -> Resp:
         resource = req.json()
         if resource.get("id") != rid:
             raise FhirError(400, f"the body's id {resource.get('id')!r} does not match the URL id {rid!r}")
         if not rid or set(rid) - _ID_CHARS or len(rid) > 64:
-            raise FhirError(400, f"{rid!r} is not a valid resource id")
+            raise FhirError(400, f"{rid[:100]!r} is not a valid resource id")
+        self._check_incoming(req, rtype, resource)  # outside the lock: other requests go on meanwhile
         with self.store.atomic():
             cur = self.store.current(rtype, rid)
             im = req.headers.get("if-match")
             if im and (cur is None or cur[1] or not _match_etag(im, cur[0])):
                 raise FhirError(412, f"If-Match {im} does not match the current version of {rtype}/{rid}")
-            self._check_incoming(req, rtype, resource)
             resource = dict(resource)
             self.store.put(resource, "PUT")
         created = not (cur and not cur[1])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import orjson
+
 from harness.reports.validation import outcome as result_outcome
 from harness.validation.issues import Result
 
@@ -31,3 +35,13 @@ class FhirError(Exception):
         self.status = status
         self.body = body or outcome(message, code=code or _DEFAULT_CODE.get(status, "processing"))
         self.headers = headers or {}
+
+
+def dumps(value, pretty: bool = False) -> bytes:
+    """JSON bytes of an answer. orjson refuses a lone surrogate and an integer beyond 64 bits; the
+    parser refuses the first in a body and the validator the second, so this fallback is the last
+    net: the stdlib writes both, and an unpaired surrogate becomes '?' rather than a 500."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 if pretty else 0)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, indent=2 if pretty else None).encode("utf-8", "replace")

@@ -10,6 +10,7 @@ import urllib.parse
 import uuid
 
 from harness.server import search
+from harness.server.limits import whole_number
 from harness.server.outcome import FhirError
 from harness.server.summary import subset
 
@@ -33,12 +34,11 @@ def later_page(server, req) -> dict:
     snap = server.store.snapshot(sid)
     if snap is None:
         raise FhirError(404, f"no search snapshot {sid!r} (expired or never made)")
-    try:
-        offset = int(params.get("_getpagesoffset", "0"))
-        count = int(params.get("_count", str(snap["count"])))
-    except ValueError:
+    offset = whole_number(params.get("_getpagesoffset", "0"), "_getpagesoffset")
+    count = whole_number(params.get("_count", str(snap["count"])), "_count")
+    if offset is None or count is None:
         raise FhirError(400, "_getpagesoffset and _count must be integers")
-    if offset < 0 or count <= 0:
+    if count <= 0:
         raise FhirError(400, "_getpagesoffset must be >= 0 and _count > 0")
     snap = dict(snap, count=count)
     return render(server, req, sid, snap, offset)

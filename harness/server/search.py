@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from harness.server.dates import date_range
 from harness.server.faults import Faults
 from harness.server.indexing import Catalog, normalize, parse_reference
+from harness.server.limits import MAX_CHAIN, MAX_SUBQUERIES, search_terms, whole_number
 from harness.server.outcome import FhirError
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
@@ -70,6 +71,10 @@ class Builder:
 
     def _alias(self) -> str:
         self.n += 1
+        if self.n > MAX_SUBQUERIES:  # every subquery of the SQL takes an alias here
+            raise FhirError(400, f"this search needs more than {MAX_SUBQUERIES} subqueries (a chain through a "
+                                 f"reference to any type fans out to every type): narrow it with a type "
+                                 f"modifier, e.g. focus:Patient.name", code="too-costly")
         return f"a{self.n}"
 
     def _exists(self, kind: str, owner: tuple[str, str], code: str, match: str, args: list) -> tuple[str, list]:
@@ -91,6 +96,9 @@ class Builder:
         if dot:
             if not self.cat.chaining:
                 raise Unsupported(f"chained parameters ({name!r}) are not supported")
+            if name.count(".") > MAX_CHAIN:
+                raise FhirError(400, f"{name[:200]!r} chains {name.count('.')} links; this server follows at "
+                                     f"most {MAX_CHAIN}", code="too-costly")
             if p.type != "reference":
                 raise Unsupported(f"{code} is not a reference parameter: cannot chain {name!r}")
             return self._chain(rtype, owner, p, modifier, rest, value)
@@ -297,14 +305,16 @@ def parse(cat: Catalog, faults: Faults, base: str, rtype: str, pairs: list[tuple
     """Translate the query parameters; unknown ones raise 400 when strict, else are left out."""
     q = Query(rtype)
     b = Builder(cat, faults, base)
+    search_terms(sum(1 + value.count(",") for _, value in pairs if value))  # SQL grows with each term
     for name, value in pairs:
         if value == "":
             continue  # an empty value is ignored (FHIR search: parameters without a value)
         try:
             if name == "_count":
-                if not value.isdigit():
-                    raise FhirError(400, f"_count must be a non-negative integer, not {value!r}")
-                q.count = min(int(value), MAX_COUNT)
+                count = whole_number(value, "_count")
+                if count is None:
+                    raise FhirError(400, f"_count must be a non-negative integer, not {value[:100]!r}")
+                q.count = min(count, MAX_COUNT)
             elif name == "_sort":
                 for code in value.split(","):
                     desc = code.startswith("-")

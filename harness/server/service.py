@@ -13,28 +13,27 @@ import gc
 import logging
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 
 from harness.server.app import FHIR_JSON, check_content_type, check_format
 from harness.server.interactions import Req
-from harness.server.outcome import FhirError
+from harness.server.limits import BODY_TIMEOUT, Disconnected, read_body
+from harness.server.outcome import FhirError, dumps
 from harness.server.validate import operation
 
 INLINE_MAX = 64 * 1024
 _CONTENT_TYPE = (b"content-type", FHIR_JSON.encode())
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 log = logging.getLogger("harness.server")
-
-
-class _Disconnected(Exception):
-    pass
 
 
 class ValidatorService:
     """ASGI app: POST [/{type}]/$validate here, anything else to `fallback`."""
 
-    def __init__(self, fallback, max_body: int, version: str | None = None) -> None:
+    def __init__(self, fallback, max_body: int, version: str | None = None,
+                 body_timeout: float = BODY_TIMEOUT) -> None:
         self.fallback, self.max_body, self.version = fallback, max_body, version
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
@@ -52,7 +51,7 @@ class ValidatorService:
         extra: dict = {}
         try:
             check_format(dict(query).get("_format"), headers.get("accept"))
-            body = await self._body(receive, headers.get("content-length"))
+            body = await read_body(receive, headers.get("content-length"), self.max_body, self.body_timeout)
             check_content_type(headers.get("content-type", ""), segments, body)
             host = headers.get("host") or "localhost"
             req = Req("POST", segments, query, headers, f"{scope.get('scheme', 'http')}://{host}", body)
@@ -61,36 +60,19 @@ class ValidatorService:
                 resp = operation(req, rtype, self.version)
             else:
                 resp = await run_in_threadpool(operation, req, rtype, self.version)
-            status, data, extra = resp.status, orjson.dumps(resp.body), resp.headers
-        except _Disconnected:  # the client went away mid-request: nobody to answer
+            status, data, extra = resp.status, dumps(resp.body), resp.headers
+        except Disconnected:  # the client went away mid-request: nobody to answer
             return
         except FhirError as e:
-            status, data, extra = e.status, orjson.dumps(e.body), e.headers
+            status, data, extra = e.status, dumps(e.body), e.headers
         except Exception:  # never a traceback to the client
             log.exception("internal error on POST %s", scope["path"])
             e = FhirError(500, "internal server error")
-            status, data = e.status, orjson.dumps(e.body)
-        out = [_CONTENT_TYPE, (b"content-length", str(len(data)).encode())]
+            status, data = e.status, dumps(e.body)
+        out = [_CONTENT_TYPE, _NOSNIFF, (b"content-length", str(len(data)).encode())]
         out += [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in extra.items()]
         await send({"type": "http.response.start", "status": status, "headers": out})
         await send({"type": "http.response.body", "body": data})
-
-    async def _body(self, receive, declared: str | None) -> bytes:
-        limit = self.max_body
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise FhirError(413, f"request body larger than {limit} bytes", code="too-long")
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Disconnected()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise FhirError(413, f"request body larger than {limit} bytes", code="too-long")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 WARM_UP = (b'{"resourceType": "ImagingSelection", "status": "available", "subject": {"reference": "Patient/p"},'

@@ -17,6 +17,8 @@ import orjson
 
 from harness.server.dates import instant as format_instant
 from harness.server.indexing import index_rows
+from harness.server.limits import SQL_TOO_BIG
+from harness.server.outcome import FhirError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS resource (rtype TEXT, rid TEXT, vid INTEGER, last_updated TEXT,
@@ -144,8 +146,15 @@ class Storage:
         return out
 
     def query(self, sql: str, args: list) -> list[tuple]:
-        with self.lock:
-            return self.conn.execute(sql, args).fetchall()
+        """Rows of a search's SQL; a statement past SQLite's limits is the client's too-costly search."""
+        try:
+            with self.lock:
+                return self.conn.execute(sql, args).fetchall()
+        except (sqlite3.OperationalError, sqlite3.DataError) as e:
+            if not any(s.lower() in str(e).lower() for s in SQL_TOO_BIG):
+                raise
+            raise FhirError(400, f"the search is too large for this server's database ({e})",
+                            code="too-costly") from None
 
     # ------------------------------------------------------------ writes
 

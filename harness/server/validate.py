@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from harness import definitions
 from harness.server.outcome import FhirError
-from harness.validation.issues import Result
+from harness.validation.issues import MAX_ISSUES, TRUNCATED, Result
 from harness.validation.sources import results_for_value
 from harness.reports.validation import outcome as result_outcome
 
 MAX_DEPTH = 100
+MAX_ANSWER_ISSUES = 10 * MAX_ISSUES  # of one answer: a Bundle's entries are capped each, and all together
 
 
 def depth(value, limit: int = MAX_DEPTH) -> int:
@@ -48,9 +49,10 @@ def _resource_of(value: dict) -> dict:
     return value
 
 
-def combined_outcome(results: list[Result]) -> dict:
-    """One OperationOutcome for a resource and (for a Bundle) its entries, entry locations prefixed."""
-    issues = []
+def combined_outcome(results: list[Result], stopped: bool = False) -> dict:
+    """One OperationOutcome for a resource and (for a Bundle) its entries, entry locations prefixed;
+    `stopped`: validation ended at MAX_ANSWER_ISSUES, the rest of the entries unvalidated."""
+    issues: list = []
     for r in results:
         oo = result_outcome(r)
         prefix = None
@@ -64,6 +66,11 @@ def combined_outcome(results: list[Result]) -> dict:
                 issue["expression"] = [prefix + e[e.index("."):] if "." in e else prefix
                                        for e in issue["expression"]]
             issues.append(issue)
+    if stopped:  # an error: what was not validated cannot be called valid
+        issues.append({"severity": "error", "code": "too-costly", "diagnostics": f"validation stopped after "
+                       f"{len(results)} resources with {len(issues)} issues (at most {MAX_ANSWER_ISSUES} per "
+                       f"answer): the rest of the Bundle's entries were not validated",
+                       "details": {"coding": [{"system": "urn:imaging-harness:rule", "code": TRUNCATED}]}})
     if not issues:
         issues = [{"severity": "information", "code": "informational", "diagnostics": "no issues found",
                    "details": {"text": "no issues found"}}]
@@ -80,5 +87,11 @@ def operation(req, rtype: str | None, version: str | None, resolver=None):
     resource = _resource_of(value)
     if rtype is not None and resource.get("resourceType") != rtype:
         raise FhirError(400, f"$validate on {rtype} got a {resource.get('resourceType')!r}")
-    results = list(results_for_value(resource, req.duplicates, "$validate", requested, resolver=resolver))
-    return Resp(200, combined_outcome(results))
+    results, found, stopped = [], 0, False
+    for result in results_for_value(resource, req.duplicates, "$validate", requested, resolver=resolver):
+        if found + len(result.issues) > MAX_ANSWER_ISSUES:  # bounds the answer, and the work
+            stopped = True
+            break
+        results.append(result)
+        found += len(result.issues)
+    return Resp(200, combined_outcome(results, stopped))

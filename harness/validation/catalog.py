@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.validation.issues import ERROR, INFORMATION, WARNING
+from harness.validation.issues import ERROR, INFORMATION, MAX_ISSUES, WARNING
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,9 @@ def all_rules() -> list[Rule]:
 # --- input and FHIR JSON rules -------------------------------------------------------------------
 rule("input.unreadable", ERROR, "The file cannot be read",
      "The source must be a readable file (a JSON resource, a Bundle or NDJSON).")
+rule("input.too-many-issues", ERROR, "More issues than are reported per resource",
+     f"imaging-harness: at most {MAX_ISSUES} issues are reported per resource; one more issue counts the rest "
+     "(as severe as the worst of them), so a hostile input cannot make a huge report or answer.")
 rule("json.syntax", ERROR, "Not strict JSON",
      f"{_JSON}: resources are represented as JSON (RFC 8259); comments, trailing commas, unquoted "
      "names, NaN/Infinity and invalid UTF-8 are not JSON.")
@@ -57,8 +60,9 @@ rule("json.null", ERROR, "null used outside a primitive-extension array placehol
 rule("json.empty", ERROR, "Empty string, object or array",
      f"{_JSON}: elements are never empty; empty strings, objects and arrays are not allowed "
      "(string: 'Strings SHALL NOT be empty', datatypes page).")
-rule("json.fhir-comments", ERROR, "fhir_comments present",
-     f"{_JSON}: fhir_comments was removed after DSTU2; it is not a FHIR element.")
+rule("json.fhir-comments", WARNING, "fhir_comments present (ignored)",
+     f"{_JSON}: fhir_comments, DSTU2's convention for comments, was removed after DSTU2; it is not a FHIR "
+     "element and is ignored, as HL7's reference validator ignores it (docs/reference-validator.md).")
 rule("json.not-a-resource", ERROR, "The JSON value is not a resource",
      f"{_JSON}: a resource is a JSON object with a resourceType property.")
 rule("json.number-range", ERROR, "A number outside the range of its type",

@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - the source without Cython installed
 
 
 def id_fails(v: str) -> bool:
-    """re.fullmatch(r"[A-Za-z0-9\-\.]{1,64}", v, re.ASCII) is None for a str v, a character at a
+    r"""re.fullmatch(r"[A-Za-z0-9\-\.]{1,64}", v, re.ASCII) is None for a str v, a character at a
     time (codegen.pxd makes it a C loop)."""
     if not v or len(v) > 64:
         return True

@@ -1,7 +1,10 @@
 """Date/time boundaries (FHIRPath lowBoundary/highBoundary) for the period invariant per-1.
 
-A partial date or a dateTime without a time zone denotes a range of instants: its low boundary is
-the earliest instant it can mean, its high boundary the latest (time zones +14:00 .. -12:00).
+A partial date or a dateTime denotes a range of instants: its low boundary is the earliest instant it
+can mean, its high boundary the latest. Two values without a time zone are on the same (unknown)
+local clock and compare as they are written; a value without a time zone compared with one that has
+a zone is widened to the zones +14:00 (low) .. -12:00 (high), as FHIRPath's lowBoundary() and
+highBoundary() do when a date becomes a dateTime.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ _EARLIEST_TZ = timezone(timedelta(hours=14))
 _LATEST_TZ = timezone(timedelta(hours=-12))
 
 
-def bounds(value: str) -> tuple[datetime, datetime] | None:
+def bounds(value: str) -> tuple[datetime, datetime, bool] | None:
+    """(low, high, zoned): aware datetimes when the value has a time zone, naive ones when not."""
     m = _RX.match(value) if isinstance(value, str) else None
     if not m:
         return None
@@ -43,8 +47,8 @@ def bounds(value: str) -> tuple[datetime, datetime] | None:
     if tz:
         zone = timezone.utc if tz == "Z" else timezone(
             (1 if tz[0] == "+" else -1) * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-        return lo.replace(tzinfo=zone), hi.replace(tzinfo=zone)
-    return lo.replace(tzinfo=_EARLIEST_TZ), hi.replace(tzinfo=_LATEST_TZ)
+        return lo.replace(tzinfo=zone), hi.replace(tzinfo=zone), True
+    return lo, hi, False
 
 
 def period_ok(period: dict) -> bool:
@@ -55,4 +59,8 @@ def period_ok(period: dict) -> bool:
     s, e = bounds(start), bounds(end)
     if s is None or e is None:
         return True  # a malformed date is reported by the primitive-format check
-    return s[0] <= e[1]
+    if s[2] == e[2]:  # both zoned (instants), or both on the same local clock
+        return s[0] <= e[1]
+    low = s[0] if s[2] else s[0].replace(tzinfo=_EARLIEST_TZ)
+    high = e[1] if e[2] else e[1].replace(tzinfo=_LATEST_TZ)
+    return low <= high

@@ -1,6 +1,7 @@
-"""FHIRPath for invariants: fhirpathpy, each expression compiled once, with the functions the FHIR
-constraints use that fhirpathpy 2.2.4 lacks (hasValue, resolve, memberOf, htmlChecks, conformsTo,
-lowBoundary, highBoundary, comparable) and the %resource / %rootResource variables.
+"""FHIRPath for invariants: fhirpathpy, each expression compiled once (fhirpath_tree evaluates the
+connectives and Quantity comparisons at the top itself), with the functions the FHIR constraints use
+that fhirpathpy 2.2.4 lacks (hasValue, resolve, memberOf, htmlChecks, conformsTo, lowBoundary,
+highBoundary, comparable) and the %resource / %rootResource variables.
 
 Functions that need the resource being validated (resolve, memberOf) read it from a context
 variable set for the duration of one evaluation, so compiled expressions stay shared.
@@ -15,8 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import fhirpathpy
+from fhirpathpy.engine.util import get_data
 from fhirpathpy.models import models as _MODELS
 
+from harness.validation import quantities, ucum
+from harness.validation.fhirpath_tree import compile_expression
 from harness.validation.narrative import check_div
 
 
@@ -97,6 +101,42 @@ def _html_checks(inputs):
         p.severity == "error" for p in check_div(inputs[0]))]
 
 
+def _boundary(high: bool):
+    """lowBoundary()/highBoundary() (FHIRPath 3.0) of a decimal or a Quantity (the boundary of its
+    value, same unit); of a date, dateTime or time: not supported here (per-1 is native)."""
+    name = "highBoundary" if high else "lowBoundary"
+
+    def fn(inputs, precision=None):
+        if not inputs:
+            return []
+        if len(inputs) > 1:
+            raise NotEvaluable(f"{name}() on {len(inputs)} items")
+        x = inputs[0]
+        q = quantities.from_element(x)
+        if q is not None:
+            return [quantities.with_value(q, quantities.boundary(q.value, high))]
+        d = quantities.decimal(x)
+        if d is not None:
+            return [float(quantities.boundary(d, high))]
+        raise NotEvaluable(f"{name}() of {type(x).__name__} is not supported by the FHIRPath engine")
+    return fn
+
+
+def _comparable(inputs, other):
+    """comparable(quantity) (FHIRPath 3.0): whether the two Quantities' units compare."""
+    if not inputs or not other:
+        return []
+    if len(inputs) > 1 or len(other) > 1:
+        raise NotEvaluable("comparable() on more than one item")
+    a, b = quantities.from_element(inputs[0]), quantities.from_element(get_data(other[0]))
+    if a is None or b is None:
+        raise NotEvaluable("comparable() is only supported between two Quantities with values")
+    try:
+        return [quantities.comparable(a, b)]
+    except ucum.UnknownUnit as e:
+        raise NotEvaluable(str(e)) from None
+
+
 def _unsupported(name: str):
     def fn(inputs, *args):
         if not inputs:
@@ -111,9 +151,9 @@ USER_FUNCTIONS = {
     "memberOf": {"fn": _member_of, "arity": {1: ["String"]}},
     "htmlChecks": {"fn": _html_checks, "arity": {0: []}},
     "conformsTo": {"fn": _unsupported("conformsTo"), "arity": {1: ["String"]}},
-    "lowBoundary": {"fn": _unsupported("lowBoundary"), "arity": {0: [], 1: ["Integer"]}},
-    "highBoundary": {"fn": _unsupported("highBoundary"), "arity": {0: [], 1: ["Integer"]}},
-    "comparable": {"fn": _unsupported("comparable"), "arity": {1: ["Any"]}},
+    "lowBoundary": {"fn": _boundary(False), "arity": {0: [], 1: ["Integer"]}},
+    "highBoundary": {"fn": _boundary(True), "arity": {0: [], 1: ["Integer"]}},
+    "comparable": {"fn": _comparable, "arity": {1: ["Any"]}},
 }
 
 def _silent_trace(*args, **kwargs) -> None:
@@ -140,7 +180,7 @@ class Evaluator:
             try:
                 # antlr prints recognition errors to stdout; the validator's stdout is its report
                 with contextlib.redirect_stdout(io.StringIO()):
-                    fn = fhirpathpy.compile(expression, self.model, self._options)
+                    fn = compile_expression(expression, self.model, self._options)
             except Exception as e:  # the parser cannot read it: report as not evaluable
                 fn = NotEvaluable(f"expression does not parse: {e}")
             self._compiled[expression] = fn

@@ -8,6 +8,8 @@ ERROR = "error"
 WARNING = "warning"
 INFORMATION = "information"
 SEVERITIES = (ERROR, WARNING, INFORMATION)
+MAX_ISSUES = 100  # per resource: the rest is counted in one final issue (bounds the work and the answer)
+TRUNCATED = "input.too-many-issues"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,45 @@ class Issue:
             "message": self.message,
             "requirement": self.requirement,
         }
+
+
+class Issues(list):
+    """The issues of one resource as they are found: the first MAX_ISSUES kept, the rest only counted
+    by severity (a million wrong values cost a count, not a million Issue objects and messages)."""
+
+    __slots__ = ("dropped",)
+
+    def __init__(self, issues=()) -> None:
+        super().__init__()
+        self.dropped: dict[str, int] = {}
+        self.extend(issues)
+
+    def append(self, issue: Issue) -> None:
+        if len(self) < MAX_ISSUES:
+            super().append(issue)
+        else:
+            self.dropped[issue.severity] = self.dropped.get(issue.severity, 0) + 1
+
+    def extend(self, issues) -> None:
+        for issue in issues:
+            self.append(issue)
+
+    def insert(self, index: int, issue: Issue) -> None:
+        super().insert(index, issue)
+        if len(self) > MAX_ISSUES:
+            self.append(super().pop())
+
+    def final(self, location: str) -> tuple[Issue, ...]:
+        """The kept issues, then one issue for the dropped ones: as severe as the worst of them (so
+        validity is what every issue together says), its message counting them."""
+        if not self.dropped:
+            return tuple(self)
+        more = sum(self.dropped.values())
+        worst = next(s for s in SEVERITIES if s in self.dropped)
+        counts = ", ".join(f"{self.dropped[s]} {s}" for s in SEVERITIES if s in self.dropped)
+        return (*self, Issue(worst, TRUNCATED, location, f"{more} more issues not listed ({counts}): at most "
+                             f"{MAX_ISSUES} are reported per resource", "imaging-harness: issues per resource "
+                             f"are capped at {MAX_ISSUES} so that a hostile input cannot make a huge answer"))
 
 
 @dataclass(frozen=True, slots=True)

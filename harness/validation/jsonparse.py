@@ -36,6 +36,7 @@ duplicates) is the stdlib one. The proof, per document, in ``_fast_value``:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -125,7 +126,32 @@ def parse_text(text: str, *, fast: bool = True) -> Parsed:
         result.error = ParseError("invalid input: JSON nested too deeply to process")
     except ValueError as e:  # e.g. integers longer than the interpreter's digit limit
         result.error = ParseError(f"invalid JSON: {e}")
+    if result.error is None and ("\\ud" in text or "\\uD" in text):
+        result.error = _lone_surrogate(text)
+        if result.error is not None:
+            result.value, result.duplicates = None, Duplicates()
     return result
+
+
+_SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
+                               r"|[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _lone_surrogate(text: str) -> ParseError | None:
+    """The first \\uD800-\\uDFFF escape that is not half of a pair. JSON's grammar admits it, but it
+    names no Unicode character and has no UTF-8 form (RFC 8259 §8.2: such a string's handling is
+    unpredictable), and FHIR JSON is UTF-8 (FHIR JSON format: 'the MIME type ... UTF-8'): refused,
+    so no consumer (a report writer, the server's answer, a database) meets it later."""
+    for m in _SURROGATE_ESCAPE.finditer(text):
+        if len(m.group(1)) % 2 == 0 or len(m.group(2)) == 10:  # an escaped backslash, or a whole pair
+            continue
+        before = text[: m.end(1) - 1]
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        escape = "\\u" + m.group(2)[:4]
+        return ParseError(f"invalid JSON: {escape} is a lone UTF-16 surrogate, not a Unicode character "
+                          f"(FHIR JSON is UTF-8, where it has no form)", line, column)
+    return None
 
 
 def parse_text_reference(text: str) -> Parsed:

@@ -6,7 +6,7 @@ extensions, and collects every element that carries an invariant for the invaria
 from __future__ import annotations
 
 from harness.validation.compiler import Child, Compiler, Constraint, Node
-from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
+from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue, Issues
 from harness.validation.primitives import kind_of
 from harness.validation import terminology
 
@@ -50,7 +50,7 @@ class Walker:
         self.defs = compiler.defs
         self.label = compiler.defs.label
         self.dups = duplicates
-        self.issues: list[Issue] = []
+        self.issues: list[Issue] = Issues()  # capped (issues.MAX_ISSUES)
         self.pending: list[Pending] = []
         # id(resource) -> '#...' values of its reference/uri/url/canonical elements (dom-3)
         self.local_refs: dict[int, set[str]] = {}
@@ -126,13 +126,17 @@ class Walker:
                 continue
             if key.startswith("_"):
                 base = children.get(key[1:])
-                if base is not None and base.kind == "primitive" and not base.no_extension:
-                    if key[1:] not in obj:
-                        self.primitive(base, None, value, obj, loc, resource, root)
-                    continue
+                if base is not None and base.kind == "primitive":
+                    if not base.no_extension:
+                        if key[1:] not in obj:
+                            self.primitive(base, None, value, obj, loc, resource, root)
+                        continue
+                    if isinstance(value, dict) and value.keys() == {"fhir_comments"}:
+                        if key[1:] not in obj:  # else reported with its value (`_id` beside `id`)
+                            self.comments(f"{loc}.{key[1:]}")
+                        continue  # `_id` with only comments: nothing but comments
             if key == "fhir_comments":
-                self.add(ERROR, "json.fhir-comments", f"{loc}.fhir_comments",
-                         "fhir_comments is not allowed after DSTU2", f"{self.label} JSON format")
+                self.comments(loc)
                 continue
             self.add(ERROR, "structure.unknown-element", f"{loc}.{key}",
                      f"{key!r} is not an element of {node.path}", f"{self.label} {node.path}: defined elements")
@@ -151,6 +155,13 @@ class Walker:
                          self.req(child, f"cardinality {min_}..{_max(child)}"))
         if node.is_extension:
             self.extension(obj, loc)
+
+    def comments(self, loc: str) -> None:
+        """fhir_comments: the DSTU2 JSON convention for XML comments, dropped from the format after
+        DSTU2. Not content, so ignored (as HL7's reference validator ignores it), with a warning."""
+        self.add(WARNING, "json.fhir-comments", f"{loc}.fhir_comments",
+                 "fhir_comments is ignored: it is a DSTU2 convention, not part of FHIR JSON since STU3",
+                 f"{self.label} JSON format")
 
     def complex(self, child: Child, value, loc: str, resource: dict, root: dict) -> None:
         items = self.shape(child, value, loc)

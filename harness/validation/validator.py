@@ -9,7 +9,7 @@ from harness.imaging.context import Resolver
 from harness.validation.compiler import Compiler
 from harness.validation.fastpath import FastPath
 from harness.validation.invariants import InvariantPass
-from harness.validation.issues import ERROR, INFORMATION, Issue, Result
+from harness.validation.issues import ERROR, INFORMATION, Issue, Issues, Result
 from harness.validation.structure import Walker
 from harness.validation import terminology
 
@@ -46,11 +46,12 @@ class Validator:
         use_fast = self.fastpath is not None and self.invariants.native and not duplicates
         fast = self.fastpath.run(resource, split_bundles) if use_fast else None
         if fast is not None:  # nothing structural to report: the walk's pending list, computed fast
-            issues: list[Issue] = []
+            issues: list[Issue] = Issues()
             pending, local_refs = fast.pending, fast.local_refs
         else:
             walker = Walker(self.compiler, duplicates or {}, split_bundles=split_bundles)
-            walker.resource(resource, resource.get("resourceType") or "$", None)
+            rt = resource.get("resourceType")
+            walker.resource(resource, rt if isinstance(rt, str) and rt else "$", None)  # a location is text
             issues, pending, local_refs = walker.issues, walker.pending, walker.local_refs
         issues.extend(self.invariants.run(pending, bundle if bundle is not None else
                                           (resource if resource.get("resourceType") == "Bundle" else None),
@@ -90,11 +91,13 @@ def validate_value(value, source: str, version: str | None = None,
     chosen, note = choose_version(rt if isinstance(rt, str) else None, version)
     v = validator(chosen)
     try:
-        issues = v.issues(value, duplicates, bundle, resolver=resolver, full_url=full_url)
+        found = v.issues(value, duplicates, bundle, resolver=resolver, full_url=full_url)
+        issues = found if isinstance(found, Issues) else Issues(found)
     except RecursionError:
-        issues = [Issue(ERROR, "json.syntax", str(rt or "$"), "resource nested too deeply to validate",
-                        f"{v.defs.label} JSON format")]
+        issues = Issues([Issue(ERROR, "json.syntax", str(rt or "$"), "resource nested too deeply to validate",
+                               f"{v.defs.label} JSON format")])
     if note:
         issues.insert(0, Issue(INFORMATION, "structure.inherited-definition", str(rt),
                                f"validated as {chosen}: {note}", f"{v.defs.label} definitions"))
-    return Result(source, rt if isinstance(rt, str) else None, rid, chosen, tuple(issues))
+    return Result(source, rt if isinstance(rt, str) else None, rid, chosen,
+                  issues.final(rt if isinstance(rt, str) and rt else "$"))  # the one place issues are capped
