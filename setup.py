@@ -35,6 +35,7 @@ COMPILED = [
     "harness/imaging/series.py",
     "harness/imaging/studies.py",
     "harness/imaging/uids.py",
+    "harness/pipeline/validator.py",
     "harness/validation/codegen.py",
     "harness/validation/compiler.py",
     "harness/validation/fastpath.py",
@@ -47,7 +48,6 @@ COMPILED = [
     "harness/validation/references.py",
     "harness/validation/structure.py",
     "harness/validation/terminology.py",
-    "harness/validation/validator.py",
 ]
 
 

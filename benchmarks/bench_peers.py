@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's harness, not another installed one
 
 from harness.validation.jsonparse import parse_bytes  # noqa: E402
-from harness.validation.validator import validate_value  # noqa: E402
+from harness.pipeline.validator import validate_value  # noqa: E402
 
 R4 = [ROOT / "fixtures/valid/r4/imagingstudy-ct-abdomen.json"] + sorted((ROOT / "fixtures/datasets/r4").glob("study-*.json"))
 R5 = [ROOT / "fixtures/valid/r5/imagingselection-mr-prostate-roi.json", ROOT / "fixtures/valid/r5/imagingstudy-ct-chest.json"]

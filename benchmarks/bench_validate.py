@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's harness, not another installed one
 
 from harness.validation.jsonparse import parse_bytes  # noqa: E402
-from harness.validation.validator import validate_value, validator  # noqa: E402
+from harness.pipeline.validator import validate_value, validator  # noqa: E402
 
 CORPUS = [("r5", "fixtures/valid/r5/imagingselection-mr-prostate-roi.json"),
           ("r5", "fixtures/valid/r5/imagingstudy-ct-chest.json"),

@@ -27,9 +27,9 @@ CATEGORIES = [
     ("invariants (dom-*, narrative, FHIRPath)", ("harness/validation/invariants.py", "harness/validation/native.py",
                                                  "harness/validation/narrative.py", "harness/validation/fhirpath.py")),
     ("imaging rules", ("harness/imaging/",)),
-    ("issue objects and results", ("harness/validation/issues.py", "harness/validation/validator.py",
+    ("issue objects and results", ("harness/validation/issues.py", "harness/pipeline/validator.py",
                                    "results_for_value (harness/")),
-    ("reading and splitting the NDJSON file", ("harness/validation/ndjson.py", "harness/validation/sources.py")),
+    ("reading and splitting the NDJSON file", ("harness/pipeline/ndjson.py", "harness/pipeline/sources.py")),
 ]
 
 

@@ -49,11 +49,11 @@ import orjson  # noqa: E402
 
 from corpus import r4_studies, r5_imaging  # noqa: E402
 from harness.imaging.context import Index  # noqa: E402
-from harness.validation import ndjson  # noqa: E402
+from harness.pipeline import ndjson  # noqa: E402
 from harness import compiled  # noqa: E402
 from harness.validation.jsonparse import parse_bytes  # noqa: E402
-from harness.validation.sources import validate_paths  # noqa: E402
-from harness.validation.validator import validate_value, validator  # noqa: E402
+from harness.pipeline.sources import validate_paths  # noqa: E402
+from harness.pipeline.validator import validate_value, validator  # noqa: E402
 
 SCHEMAS = {"r4": "hl7.fhir.r4b.core-4.3.0", "r5": "hl7.fhir.r5.core-5.0.0"}
 

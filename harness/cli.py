@@ -45,8 +45,8 @@ def validate(
     from harness import definitions
     from harness.reports.atomic import atomic_file
     from harness.reports.validation import Tally, stream
-    from harness.validation.sources import missing, skipped_line, validate_paths
-    from harness.validation.version_hint import VersionHint
+    from harness.pipeline.sources import missing, skipped_line, validate_paths
+    from harness.pipeline.version_hint import VersionHint
 
     if fhir_version is not None and fhir_version not in definitions.VERSIONS:
         typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use one of: "
@@ -54,7 +54,7 @@ def validate(
         raise typer.Exit(EXIT_USAGE)
     resolver = None
     if context:
-        from harness.validation.sources import load_context
+        from harness.pipeline.sources import load_context
 
         resolver, problems = load_context(context)
         for problem in problems:
@@ -345,10 +345,3 @@ app.command("list", hidden=True)(list_cases)
 
 
 app.command()(serve)
-
-
-def main() -> None:
-    """The `imaging-harness` command (Ctrl-C before a command runs: harness.__main__)."""
-    from harness.__main__ import main as entry
-
-    entry()

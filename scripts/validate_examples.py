@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_definitions import package_dir as ensure_package  # noqa: E402
 
-from harness.validation.sources import validate_paths  # noqa: E402
+from harness.pipeline.sources import validate_paths  # noqa: E402
 
 PACKAGES = {"r5": ("hl7.fhir.r5.examples", "5.0.0"), "r4": ("hl7.fhir.r4.examples", "4.0.1"),
             "stu3": ("hl7.fhir.r3.examples", "3.0.2")}

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from harness import compiled
 from harness.imaging.context import Index
-from harness.validation.sources import validate_paths
-from harness.validation.validator import validate_value
+from harness.pipeline.sources import validate_paths
+from harness.pipeline.validator import validate_value
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -21,7 +21,7 @@ from hypothesis import given, settings, strategies as st
 from harness.validation import primitives
 from harness.validation.codegen import DECIMAL_INT_LIMIT, NATIVE_PATTERNS, SCANS, decimals_fail
 from harness.validation.structure import Walker
-from harness.validation.validator import validator
+from harness.pipeline.validator import validator
 from tests.test_native_invariants import _version_of
 from tests.test_official_examples import CASES, _package
 
@@ -267,7 +267,7 @@ def test_invalid_resources_are_not_kept_alive():
     gathered their frames: about 19 KiB per invalid resource in a long-running service)."""
     import gc
     import weakref
-    from harness.validation.validator import validate_value
+    from harness.pipeline.validator import validate_value
     class Resource(dict):  # a dict that can be weakly referenced
         pass
     base = _load(ROOT / "fixtures/valid/r5/imagingselection-mr-prostate-roi.json")
@@ -297,7 +297,7 @@ def test_threads_compiling_object_shapes_agree_with_one_thread():
     """Many threads meeting new object shapes at once get the same answers as one thread does."""
     import sys
     import threading
-    from harness.validation.validator import Validator
+    from harness.pipeline.validator import Validator
     rng = random.Random(7)
     base = [d for d in (_load(p) for p in sorted((ROOT / "fixtures/valid/r5").glob("*.json"))) if isinstance(d, dict)]
     resources = []

@@ -12,7 +12,7 @@ import pytest
 
 from harness import definitions
 from harness.validation import terminology
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 from tests.test_fastpath import same
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +127,7 @@ DECIMALS = ["1.0", "1.00", "1E-22", "1000000000000000000", "1.000000000000000000
 
 
 def _validate_text(tmp_path, text: str, version: str):
-    from harness.validation.sources import validate_paths
+    from harness.pipeline.sources import validate_paths
     path = tmp_path / "in.json"
     path.write_text(text, encoding="utf-8")
     return [i for r in validate_paths([str(path)], version) for i in r.issues if i.severity == "error"]

@@ -22,8 +22,8 @@ from harness.imaging.context import FetchResolver, Index, type_and_id
 from harness.imaging.geometry import _coplanar
 from harness.imaging.uids import uid_problem
 from harness.validation import catalog
-from harness.validation.sources import validate_paths
-from harness.validation.validator import validate_value
+from harness.pipeline.sources import validate_paths
+from harness.pipeline.validator import validate_value
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID, INVALID = ROOT / "fixtures" / "valid", ROOT / "fixtures" / "invalid"
@@ -214,7 +214,7 @@ def test_rules_document_is_generated_from_the_catalog():
 
 
 def test_ndjson_in_parallel_gives_the_same_results_in_order(tmp_path: Path, monkeypatch):
-    from harness.validation import ndjson
+    from harness.pipeline import ndjson
 
     study = (ROOT / STUDY).read_text(encoding="utf-8").replace("\n", "")
     selection = (ROOT / SELECTION).read_text(encoding="utf-8").replace("\n", "")

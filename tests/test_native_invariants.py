@@ -16,7 +16,7 @@ import pytest
 from harness.validation.fhirpath import EvalContext
 from harness.validation.native import NATIVE_EXPRESSIONS
 from harness.validation.structure import Walker
-from harness.validation.validator import validator
+from harness.pipeline.validator import validator
 from tests.test_official_examples import CASES, _package
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_definitions import package_dir  # noqa: E402
 
-from harness.validation.sources import validate_paths  # noqa: E402
+from harness.pipeline.sources import validate_paths  # noqa: E402
 
 CACHE = Path(os.environ.get("HARNESS_PKGCACHE", ROOT / ".pkgcache"))
 #: errors in the official examples that are defects of the examples, not of the validator: each was

@@ -18,7 +18,7 @@ from fhirpathpy.models import models
 
 from harness.validation import quantities, ucum
 from harness.validation.fhirpath import EvalContext, Evaluator, NotEvaluable
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 
 UCUM = "http://unitsofmeasure.org"
 DIV = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div>'}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "reference-validator.md"

@@ -1,8 +1,8 @@
 """Verdicts that were once wrong, each pinned with the smallest input that showed it."""
 
 from harness.reports.validation import to_outcome_bundle
-from harness.validation.sources import results_for_value
-from harness.validation.validator import validate_value
+from harness.pipeline.values import results_for_value
+from harness.pipeline.validator import validate_value
 import json
 
 DIV = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div>'}
@@ -131,7 +131,7 @@ def test_contained_that_is_not_an_array_does_not_crash_the_invariants():
 
 
 def test_a_coding_that_is_not_an_array_is_reported_not_a_crash():
-    from harness.validation.validator import validate_value
+    from harness.pipeline.validator import validate_value
     study = {"resourceType": "ImagingStudy", "status": "available", "subject": {"reference": "Patient/p"},
              "series": [{"uid": "1.2.3", "modality": {"system": "http://dicom.nema.org/resources/ontology/DCM",
                                                       "code": "CT"},

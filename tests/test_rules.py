@@ -21,7 +21,7 @@ import pytest
 from harness import definitions
 from harness.validation import catalog
 from harness.validation.issues import ERROR, WARNING
-from harness.validation.sources import JSON_SUFFIXES, validate_paths
+from harness.pipeline.sources import JSON_SUFFIXES, validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = ROOT / "fixtures" / "valid"

@@ -14,7 +14,7 @@ import pytest
 from harness.imaging import spill
 from harness.imaging.context import PackedIndex
 from harness.imaging.spill import SpillIndex
-from harness.validation.sources import validate_paths
+from harness.pipeline.sources import validate_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY = "fixtures/valid/r5/imagingstudy-ct-chest.json"
@@ -56,7 +56,7 @@ def test_answers_equal_the_in_memory_index(spill_after: int):
 
 
 def test_parallel_ndjson_with_a_spilled_index_equals_serial_in_memory(tmp_path: Path, monkeypatch):
-    from harness.validation import ndjson
+    from harness.pipeline import ndjson
 
     study = (ROOT / STUDY).read_text(encoding="utf-8").replace("\n", "")
     selection = (DIR / "imagingselection.json").read_text(encoding="utf-8").replace("\n", "")
@@ -99,7 +99,7 @@ def _study_only_export(tmp_path: Path) -> Path:
 
 
 def test_a_study_only_export_gives_the_same_results_without_its_study_index(tmp_path: Path, monkeypatch):
-    from harness.validation import sources
+    from harness.pipeline import sources
     f = _study_only_export(tmp_path)
     assert not sources._may_look_up_studies(f)  # so this test runs the shortcut
     quick = [r.as_dict() for r in validate_paths([str(f)], "r5", workers=1)]
@@ -118,7 +118,7 @@ def test_a_study_only_export_gives_the_same_results_without_its_study_index(tmp_
     '{"resourceType":"Basic","contained":[{"resourceType":"ImagingManifest"}]}',
 ])
 def test_any_line_that_may_look_a_study_up_keeps_the_study_index(tmp_path: Path, line: str):
-    from harness.validation import sources
+    from harness.pipeline import sources
     f = _study_only_export(tmp_path)
     f.write_text(f.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
     assert sources._may_look_up_studies(f)

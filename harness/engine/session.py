@@ -51,7 +51,7 @@ def _now() -> str:
 
 
 def _validator(version: str):
-    from harness.validation.validator import validate_value
+    from harness.pipeline.validator import validate_value
 
     def validate(resource, source, resolver=None, full_url=None):
         return validate_value(resource, source, version, resolver=resolver, full_url=full_url)

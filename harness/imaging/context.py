@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Protocol
 
 import orjson
 
+from harness.imaging.tables import all_tables, table
 from harness.imaging.uids import OID_PREFIX, study_uids
 
 _TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
@@ -23,8 +24,7 @@ _TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_histo
 def _study_uid_keys() -> tuple[str, ...]:
     """The elements where some version's ImagingStudy keeps its Study Instance UID besides its
     urn:dicom:uid identifiers (tables.json 'study' 'studyUid': STU3 'uid', an oid)."""
-    from harness.imaging.rules import _tables, table  # here: rules imports this module
-    keys = {((table(v).get("ImagingStudy") or {}).get("study") or {}).get("studyUid") for v in _tables()["versions"]}
+    keys = {((table(v).get("ImagingStudy") or {}).get("study") or {}).get("studyUid") for v in all_tables()["versions"]}
     return tuple(sorted(k for k in keys if k))
 
 

@@ -7,15 +7,14 @@ never test a version.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources as _res
 from typing import Callable, Iterable
 
 from harness import definitions
 from harness.imaging import paths
 from harness.imaging.context import NoResolver, Resolver, type_and_id
+from harness.imaging.tables import all_tables, table
 from harness.validation import terminology
 from harness.validation.catalog import get as rule_of
 from harness.validation.issues import Issue
@@ -53,36 +52,9 @@ def _plan(kind: str) -> tuple[tuple[Verdict | None, Check], ...]:
 
 
 @lru_cache(maxsize=1)
-def _tables() -> dict:
-    return json.loads(_res.files("harness.imaging").joinpath("tables.json").read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=None)
-def table(version: str) -> dict[str, dict]:
-    """resource type -> spec for this version, with 'inherits' applied."""
-    versions = _tables()["versions"]
-    own = versions.get(version, {})
-    base = dict(table(own["inherits"])) if "inherits" in own else {}
-    base.update({k: v for k, v in own.items() if not k.startswith("_") and k != "inherits"})
-    return base
-
-
-#: the kinds of resource whose checks look studies up (a selection's study, a manifest's studies);
-#: the other kinds resolve Endpoints only
-STUDY_RESOLVING_KINDS = ("selection", "manifest")
-
-
-@lru_cache(maxsize=1)
-def types_resolving_studies() -> frozenset[str]:
-    """Resource types that, in some version, have checks that look an ImagingStudy up."""
-    return frozenset(rtype for version in _tables()["versions"] for rtype, spec in table(version).items()
-                     if isinstance(spec, dict) and spec.get("kind") in STUDY_RESOLVING_KINDS)
-
-
-@lru_cache(maxsize=1)
 def geometry() -> dict[str, dict]:
     """Graphic type -> its definition (shared: read it, do not change it)."""
-    return {k: v for k, v in _tables()["geometry"].items() if not k.startswith("_")}
+    return {k: v for k, v in all_tables()["geometry"].items() if not k.startswith("_")}
 
 
 @dataclass(slots=True, eq=False)

@@ -21,35 +21,19 @@ from starlette.routing import Route
 from harness.engine.sink import PrintableLogs
 from harness.server.faults import Faults
 from harness.server.guard import LOOPBACK_NAMES, Guard, page
-from harness.server.interactions import FhirServer, Req, Resp
+from harness.server.interactions import FhirServer
 from harness.server.limits import BODY_TIMEOUT, DEFAULT_MAX_BODY, Disconnected, read_body
+from harness.server.messages import Req, Resp
+from harness.server.negotiation import FHIR_JSON, check_content_type, check_format
 from harness.server.outcome import FhirError, dumps
 
-FHIR_JSON = "application/fhir+json; charset=utf-8"
-JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir", "text/json")
-FORMAT_OK = ("json", "application/json", "application/fhir+json", "application/json+fhir")
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 log = logging.getLogger("harness.server")
 log.addFilter(PrintableLogs())  # request paths and headers are the client's text: printable in every log line
 
 
-def _media(value: str) -> str:
-    return value.split(";", 1)[0].strip().lower()
-
-
 def _negotiate(request: Request) -> None:
     check_format(request.query_params.get("_format"), request.headers.get("accept"))
-
-
-def check_format(fmt: str | None, accept: str | None) -> None:
-    """406 unless the `_format` parameter or else the Accept header admits FHIR JSON."""
-    if fmt is not None and fmt not in FORMAT_OK and _media(fmt) not in FORMAT_OK:
-        raise FhirError(406, f"_format={fmt} is not supported: this server speaks FHIR JSON only",
-                        code="not-supported")
-    if accept and fmt is None:
-        kinds = [_media(a) for a in accept.split(",")]
-        if not any(k in JSON_TYPES or k in ("*/*", "application/*") or k.endswith("+json") for k in kinds):
-            raise FhirError(406, f"cannot answer Accept: {accept} (FHIR JSON only)", code="not-supported")
 
 
 async def _body(request: Request, limit: int, timeout: float) -> bytes:
@@ -58,18 +42,6 @@ async def _body(request: Request, limit: int, timeout: float) -> bytes:
 
 def _check_content_type(request: Request, segments: list[str], body: bytes) -> None:
     check_content_type(request.headers.get("content-type", ""), segments, body)
-
-
-def check_content_type(content_type: str, segments: list[str], body: bytes) -> None:
-    """415 unless a body is FHIR JSON (or a form, for _search)."""
-    if not body:
-        return
-    media = _media(content_type)
-    if segments and segments[-1] == "_search" and media == "application/x-www-form-urlencoded":
-        return
-    if media not in JSON_TYPES:
-        raise FhirError(415, f"Content-Type {media or '(none)'} is not supported: send application/fhir+json",
-                        code="not-supported")
 
 
 def _render(resp: Resp, faults: Faults, pretty: bool) -> Response:

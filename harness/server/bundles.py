@@ -11,6 +11,7 @@ import logging
 import urllib.parse
 import uuid
 
+from harness.server.messages import Req, Resp, status_line
 from harness.server.outcome import FhirError
 
 log = logging.getLogger("harness.server")
@@ -24,7 +25,6 @@ class _Abort(Exception):
 
 
 def _entry_request(server, req, entry: dict, index: int):
-    from harness.server.interactions import Req
     if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict):
         raise FhirError(400, f"entry[{index}] has no request")
     r = entry["request"]
@@ -47,7 +47,6 @@ def _entry_request(server, req, entry: dict, index: int):
 
 
 def _response_entry(server, resp) -> dict:
-    from harness.server.interactions import status_line
     out: dict = {"response": {"status": status_line(resp.status)}}
     for header, key in (("Location", "location"), ("ETag", "etag")):
         if header in resp.headers:
@@ -73,7 +72,6 @@ def _rewrite(value, mapping: dict[str, str]):
 
 
 def process(server, req):
-    from harness.server.interactions import Resp
     bundle = req.json()
     if bundle.get("resourceType") != "Bundle" or bundle.get("type") not in ("batch", "transaction"):
         raise FhirError(400, "POST to the base needs a Bundle of type batch or transaction")
@@ -89,7 +87,6 @@ def process(server, req):
 def _batch_entry(server, req, entry, index: int) -> dict:
     """One entry's response: its failure, whatever it is, belongs in it, not in the batch's status
     (FHIR http.html#transaction: a batch's entries succeed or fail independently)."""
-    from harness.server.interactions import Resp
     try:
         resp = server.handle(_entry_request(server, req, entry, index))
     except FhirError as e:

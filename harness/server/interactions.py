@@ -9,68 +9,22 @@ from __future__ import annotations
 import logging
 import urllib.parse
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
-from http import HTTPStatus
 
 from harness.server import bundles, capability, search, validate
 from harness.server.faults import Faults
 from harness.server.indexing import catalog
 from harness.server.limits import whole_number
+from harness.server.messages import Req, Resp, status_line
 from harness.server.outcome import FhirError, outcome, validation_outcome
 from harness.server.resolver import StorageResolver
 from harness.server.storage import Storage
 from harness.server.summary import subset
-from harness.server.validate import MAX_DEPTH, depth, may_nest_deeper
-from harness.validation.jsonparse import parse_bytes
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 
 log = logging.getLogger("harness.server")
 _ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
-
-
-@dataclass
-class Req:
-    method: str
-    segments: list[str]
-    query: list[tuple[str, str]]
-    headers: dict[str, str]  # lower-case names
-    base: str
-    body: bytes = b""
-    resource: dict | None = None  # already parsed (Bundle entries)
-    assigned_id: str | None = None  # transaction: id chosen before processing (urn:uuid rewriting)
-    duplicates: dict = field(default_factory=dict)  # id(object) -> repeated keys, from strict parsing
-    bundle: dict | None = None  # the transaction Bundle this entry's request came from
-
-    def json(self) -> dict:
-        if self.resource is not None:
-            return self.resource
-        if not self.body:
-            raise FhirError(400, "the request has no body")
-        parsed = parse_bytes(self.body)
-        if parsed.error is not None:
-            raise FhirError(400, f"body: {parsed.error}", code="structure")
-        if may_nest_deeper(self.body) and depth(parsed.value) > MAX_DEPTH:
-            raise FhirError(400, f"the body nests deeper than {MAX_DEPTH} levels", code="too-long")
-        if not isinstance(parsed.value, dict) or not isinstance(parsed.value.get("resourceType"), str):
-            raise FhirError(400, "body is not a FHIR resource (a JSON object with resourceType)",
-                            code="structure")
-        self.duplicates = parsed.duplicates
-        self.resource = parsed.value  # parsed once
-        return parsed.value
-
-
-@dataclass
-class Resp:
-    status: int
-    body: dict | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    search: bool = False  # a searchset (faults that target search responses)
-
-
-def status_line(status: int) -> str:
-    return f"{status} {HTTPStatus(status).phrase}"
 
 
 def etag(vid: int) -> str:

@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 
-from harness.server.app import FHIR_JSON, check_content_type, check_format
-from harness.server.interactions import Req
 from harness.server.limits import BODY_TIMEOUT, Disconnected, read_body
+from harness.server.messages import Req
+from harness.server.negotiation import FHIR_JSON, check_content_type, check_format
 from harness.server.outcome import FhirError, dumps
 from harness.server.validate import operation
 

@@ -1,43 +1,19 @@
 """The $validate operation: a resource, a Bundle or a Parameters(resource) in, an OperationOutcome out.
 
 200 for a completed validation whether or not the resource is valid; 400 when the body is not JSON
-or not a resource, or nests deeper than MAX_DEPTH.
+or not a resource, or nests deeper than messages.MAX_DEPTH.
 """
 
 from __future__ import annotations
 
 from harness import definitions
+from harness.server.messages import Resp
 from harness.server.outcome import FhirError
 from harness.validation.issues import MAX_ISSUES, TRUNCATED, Result
-from harness.validation.sources import results_for_value
+from harness.pipeline.values import results_for_value
 from harness.reports.validation import outcome as result_outcome
 
-MAX_DEPTH = 100
 MAX_ANSWER_ISSUES = 10 * MAX_ISSUES  # of one answer: a Bundle's entries are capped each, and all together
-
-
-def depth(value, limit: int = MAX_DEPTH) -> int:
-    """Nesting depth of a parsed JSON value (level by level; stops counting past the limit)."""
-    if not isinstance(value, (dict, list)):
-        return 1
-    level, deepest = [value], 0
-    while level:
-        deepest += 1
-        if deepest > limit:
-            return deepest
-        below = []
-        for v in level:
-            for x in (v.values() if isinstance(v, dict) else v):
-                if isinstance(x, (dict, list)):
-                    below.append(x)
-        level = below
-    return deepest
-
-
-def may_nest_deeper(body: bytes, limit: int = MAX_DEPTH) -> bool:
-    """False when the JSON text cannot nest deeper than `limit`: each level of a parsed value needs a
-    bracket of its own in the text, so fewer brackets than levels settles it without a walk."""
-    return body.count(b"[") + body.count(b"{") > limit
 
 
 def _resource_of(value: dict) -> dict:
@@ -79,7 +55,6 @@ def combined_outcome(results: list[Result], stopped: bool = False) -> dict:
 
 def operation(req, rtype: str | None, version: str | None, resolver=None):
     """resolver: where the imaging rules find referenced resources (the FHIR server's storage)."""
-    from harness.server.interactions import Resp
     value = req.json()  # refuses bodies nested deeper than MAX_DEPTH
     requested = dict(req.query).get("fhirVersion") or version
     if requested is not None and requested not in definitions.VERSIONS:

@@ -18,8 +18,18 @@ from typing import TYPE_CHECKING
 from harness.validation.issues import ERROR, INFORMATION, WARNING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Protocol
+
+    from harness.definitions import Definitions
     from harness.validation.compiler import Child
-    from harness.validation.structure import Walker
+
+    class Walker(Protocol):
+        """What check() needs of the structure walk (structure.Walker, which calls it)."""
+        defs: Definitions
+
+        def add(self, severity: str, rule: str, location: str, message: str, requirement: str) -> None: ...
+
+        def req(self, child: Child | None, what: str) -> str: ...
 
 # RFC 6838 type/subtype, with optional parameters (BCP-13)
 _MIME = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"

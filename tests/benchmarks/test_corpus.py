@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from corpus import r4_studies, r5_imaging  # noqa: E402
 
 from harness.imaging.context import Index  # noqa: E402
-from harness.validation.validator import validate_value  # noqa: E402
+from harness.pipeline.validator import validate_value  # noqa: E402
 
 UID = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
 

@@ -18,7 +18,7 @@ import peer_process  # noqa: E402
 from bench_whole_process import harness_command  # noqa: E402
 from corpus_small import small_r4, small_r5  # noqa: E402
 
-from harness.validation.validator import validate_value  # noqa: E402
+from harness.pipeline.validator import validate_value  # noqa: E402
 
 
 def _strings(value, keys):

@@ -7,7 +7,7 @@ import pytest
 from harness.engine import assertions as A
 from harness.engine.http import Client, ClientConfig
 from harness.engine.model import Assertion
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 
 from .loopback import serve
 

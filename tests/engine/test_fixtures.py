@@ -12,7 +12,7 @@ from harness.engine import fixtures as fx
 from harness.engine.http import Client, ClientConfig
 from harness import imaging
 from harness.server.embedded import running
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 
 UID = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 

@@ -14,7 +14,7 @@ from harness.engine.loader import load_cases
 from harness.engine.session import RunOptions, execute
 from harness.reports.registry import FORMATS, FileReport
 from harness.server.embedded import running
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-9f8e7d6c5b4a-secret"

@@ -16,7 +16,7 @@ from harness import imaging
 from harness.imaging.context import Index
 from harness.validation.issues import Result
 from harness.validation.jsonparse import parse_bytes
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 
 ROOT = Path(__file__).resolve().parents[2]
 BASES = [(v, json.loads((ROOT / "fixtures/valid" / v / name).read_text(encoding="utf-8"))) for v, name in [

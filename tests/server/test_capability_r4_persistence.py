@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from harness.server.embedded import running
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 from tests.server.data import DCM, FHIR_JSON, ROOT, TIMEOUT, create, created_id, fixture, get, ids, patient, study
 
 SAMPLE = {"date": "2020", "number": "1", "quantity": "1", "reference": "x", "uri": "http://x", "string": "x",

@@ -22,7 +22,7 @@ from harness.server.embedded import serving
 from harness.server.guard import served_names
 from tests.server.asgi import Client
 
-CLI = [sys.executable, "-c", "from harness.cli import main; main()"]
+CLI = [sys.executable, "-c", "from harness.__main__ import main; main()"]
 
 
 def _stall(base: str, count: int, data: bytes) -> list[socket.socket]:

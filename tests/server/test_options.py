@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from harness.server.embedded import running
-from harness.validation.validator import validate_value
+from harness.pipeline.validator import validate_value
 from tests.server.data import create, created_id, get, ids, patient, study
 
 STRICT = {"Prefer": "handling=strict"}

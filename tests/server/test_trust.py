@@ -124,7 +124,7 @@ def test_validate_cli_reports_a_lone_surrogate_without_a_traceback(tmp_path: Pat
     (tmp_path / "s.json").write_bytes(SURROGATE)
     assert len(SURROGATE) == 25  # the "26-byte file" with its line end
     out = tmp_path / f"out.{fmt}"
-    p = subprocess.run([sys.executable, "-c", "from harness.cli import main; main()", "validate", str(tmp_path / "s.json"), "--format", fmt,
+    p = subprocess.run([sys.executable, "-c", "from harness.__main__ import main; main()", "validate", str(tmp_path / "s.json"), "--format", fmt,
                         "-o", str(out)], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in p.stderr and "Error" not in p.stderr, p.stderr
     assert p.returncode == 1  # invalid

@@ -12,7 +12,7 @@ import requests
 from harness.server.app import _validator_starlette, create_validator_app
 from harness.server.embedded import serving
 from harness.server.service import INLINE_MAX
-from harness.server.validate import MAX_DEPTH, depth, may_nest_deeper
+from harness.server.messages import MAX_DEPTH, depth, may_nest_deeper
 from tests.server.data import TIMEOUT, fixture, patient, selection
 
 LIMIT = 512 * 1024

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.imaging.context import Resolver
+from harness.pipeline.values import error_result, results_for_value
 from harness.validation.issues import Result
 from harness.validation.jsonparse import ParseError, parse_bytes
 
@@ -28,7 +29,6 @@ _WORKER: dict = {}  # resolver and version for forked workers (set before the po
 
 
 def _lines(name: str, start: int, lines: list[bytes], version: str | None, resolver) -> list[Result]:
-    from harness.validation.sources import _error, results_for_value
     out: list[Result] = []
     for n, line in enumerate(lines, start=start):
         if not line.strip():
@@ -37,7 +37,7 @@ def _lines(name: str, start: int, lines: list[bytes], version: str | None, resol
         parsed = parse_bytes(line)
         if parsed.error is not None:
             err = parsed.error
-            out.append(_error(source, "json.syntax", ParseError(err.message, n if err.line else None, err.column),
+            out.append(error_result(source, "json.syntax", ParseError(err.message, n if err.line else None, err.column),
                               version))
             continue
         out.extend(results_for_value(parsed.value, parsed.duplicates, source, version, resolver=resolver))
@@ -76,8 +76,7 @@ def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolv
         f = path.open("rb")
         size = path.stat().st_size
     except OSError as e:
-        from harness.validation.sources import _error
-        yield _error(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
+        yield error_result(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
         return
     workers = default_workers() if workers is None else max(1, workers)
     with f:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness import definitions
 from harness.validation.issues import ERROR, Result
-from harness.validation.validator import DEFAULT_VERSION, validate_value
+from harness.pipeline.validator import DEFAULT_VERSION, validate_value
 
 SAMPLE = 5  # invalid resources tried (each validated once per other version)
 _PART = re.compile(r"#(entry|line)\[(\d+)\]")
@@ -23,7 +23,7 @@ _PART = re.compile(r"#(entry|line)\[(\d+)\]")
 def value_at(source: str):
     """The JSON value a result's source names: FILE, FILE#entry[i]..., FILE#line[n]; None if unreadable."""
     from harness.validation.jsonparse import parse_bytes
-    from harness.validation.sources import MAX_FILE
+    from harness.pipeline.sources import MAX_FILE
 
     name = source.split("#", 1)[0]
     parts = _PART.findall(source[len(name):])

@@ -10,20 +10,15 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.imaging.context import Chain, Index, Resolver
-from harness.imaging.rules import types_resolving_studies
+from harness.imaging.tables import types_resolving_studies
 from harness.imaging.spill import SpillIndex
-from harness.validation.issues import ERROR, Issue, Result
-from harness.validation.jsonparse import ParseError, parse_bytes
-from harness.validation.validator import DEFAULT_VERSION, validate_value
+from harness.validation.issues import Result
+from harness.validation.jsonparse import parse_bytes
+from harness.pipeline.values import error_result, results_for_value
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 JSON_SUFFIXES = (".json",) + NDJSON_SUFFIXES
 MAX_FILE = 512 * 1024 * 1024  # a single JSON document larger than this is refused (NDJSON streams)
-
-
-def _error(source: str, rule: str, err: ParseError | str, version: str | None) -> Result:
-    return Result(source, None, None, version or DEFAULT_VERSION,
-                  (Issue(ERROR, rule, "$", str(err), "RFC 8259 JSON; FHIR JSON format"),))
 
 
 def missing(paths: list[str]) -> list[str]:
@@ -53,42 +48,24 @@ def expand_paths(paths: list[str], skipped: list[str] | None = None) -> Iterator
             yield raw, None, f"{raw}: no such file or directory"
 
 
-def results_for_value(value, dups, source: str, version: str | None, bundle: dict | None = None,
-                      resolver: Resolver | None = None, full_url: str | None = None) -> Iterator[Result]:
-    """The value itself, then (for a Bundle) each entry's resource as its own result.
-
-    A Bundle is one resolution context for the imaging rules: its entries resolve against each
-    other (by fullUrl and Type/id) before the outer resolver (a directory, --context) is asked."""
-    first = validate_value(value, source, version, dups, bundle, resolver, full_url)
-    yield first
-    version = version or first.fhir_version  # entries are read in the Bundle's version
-    if isinstance(value, dict) and value.get("resourceType") == "Bundle" and isinstance(value.get("entry"), list):
-        inner = Chain(Index.of(f"Bundle {source}", [value]), *([resolver] if resolver else []))
-        for i, entry in enumerate(value["entry"]):
-            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
-                yield from results_for_value(entry["resource"], dups, f"{source}#entry[{i}]", version, value,
-                                             inner, url)
-
-
 def _read_json(name: str, path: Path, version: str | None):
     """The parse of one JSON document, or the Result that says why there is none."""
     try:
         if path.stat().st_size > MAX_FILE:
-            return _error(name, "input.unreadable", f"file larger than {MAX_FILE} bytes; use NDJSON", version)
+            return error_result(name, "input.unreadable", f"file larger than {MAX_FILE} bytes; use NDJSON", version)
         data = path.read_bytes()
     except OSError as e:
-        return _error(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
+        return error_result(name, "input.unreadable", f"cannot read {name}: {e.strerror or e}", version)
     parsed = parse_bytes(data)
     if parsed.error is not None:
-        return _error(name, "json.syntax", parsed.error, version)
+        return error_result(name, "json.syntax", parsed.error, version)
     return parsed
 
 
 def validate_file(name: str, path: Path, version: str | None, resolver: Resolver | None = None,
                   parsed=None, workers: int | None = None) -> Iterator[Result]:
     if path.suffix.lower() in NDJSON_SUFFIXES:
-        from harness.validation.ndjson import validate_ndjson
+        from harness.pipeline.ndjson import validate_ndjson
         yield from validate_ndjson(name, path, version, resolver, workers)
         return
     parsed = parsed if parsed is not None else _read_json(name, path, version)
@@ -227,7 +204,7 @@ def validate_paths(paths: list[str], version: str | None = None, context: Resolv
     try:
         for name, path, err in files:
             if err is not None or path is None:
-                yield _error(name, "input.unreadable", err or "unreadable", version)
+                yield error_result(name, "input.unreadable", err or "unreadable", version)
                 continue
             resolver = Chain(*([folders[path.parent]] if path.parent in folders else []), local,
                              *([exports] if exports_given else []), *([context] if context is not None else []))
