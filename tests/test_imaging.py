@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from harness import imaging
-from harness.imaging.context import FetchResolver, Index, type_and_id
+from harness.imaging.context import FetchResolver, Index
 from harness.imaging.geometry import _coplanar
 from harness.imaging.uids import uid_problem
 from harness.validation import catalog
 from harness.pipeline.sources import validate_paths
 from harness.pipeline.validator import validate_value
+from harness.validation.references import type_and_id
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID, INVALID = ROOT / "fixtures" / "valid", ROOT / "fixtures" / "invalid"

@@ -15,12 +15,11 @@ and Version Id of the created resource version").
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-ID_RE = re.compile(r"[A-Za-z0-9\-.]{1,64}", re.ASCII)
-TYPE_RE = re.compile(r"[A-Z][A-Za-z]{0,63}", re.ASCII)
+from harness.validation.references import ID_RE, TYPE_RE
+
 SHOWN = 80  # characters of a hostile value shown in a message
 
 

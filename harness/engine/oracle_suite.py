@@ -100,7 +100,7 @@ class OracleCheck:
         return sorted(out)
 
     def _refs(self, judge: Oracle, resource: dict, name: str) -> list[tuple[str, str]]:
-        from harness.imaging.context import type_and_id
+        from harness.validation.references import type_and_id
         return [k for v in judge.values(resource, judge.param(self.rtype, name)) if isinstance(v, dict)
                 for k in [type_and_id(v.get("reference") or "")] if k]
 

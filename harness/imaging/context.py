@@ -8,7 +8,6 @@ by the engine's HTTP client).
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Callable, Iterable, Protocol
 
@@ -16,9 +15,7 @@ import orjson
 
 from harness.imaging.tables import all_tables, table
 from harness.imaging.uids import OID_PREFIX, study_uids
-
-_TYPE_ID = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
-
+from harness.validation.references import service_base, type_and_id
 
 @lru_cache(maxsize=1)
 def _study_uid_keys() -> tuple[str, ...]:
@@ -37,12 +34,6 @@ def indexed_study_uids(study: dict) -> list[str]:
         if isinstance(v, str) and v.startswith(OID_PREFIX) and v[len(OID_PREFIX):] not in uids:
             uids.append(v[len(OID_PREFIX):])
     return uids
-
-
-def type_and_id(reference: str) -> tuple[str, str] | None:
-    """('ImagingStudy', '123') from 'ImagingStudy/123', a versioned or an absolute reference."""
-    m = _TYPE_ID.search(reference)
-    return (m.group(1), m.group(2)) if m else None
 
 
 _KEEP = {"resourceType", "id", "identifier", "subject", "endpoint", "series", "connectionType", "address",
@@ -147,7 +138,7 @@ class Index:
         if "://" in reference:
             return None  # an absolute URL that is not an entry's fullUrl names another server's resource
         if base and "://" in base:  # relative to the referring entry's server base (bundle.html#references)
-            root = re.sub(r"[A-Z][A-Za-z]+/[^/]+(?:/_history/[^/]+)?$", "", base)
+            root = service_base(base)
             hit = self._url(root + reference.split("/_history/")[0])
             if hit is not None:
                 return hit

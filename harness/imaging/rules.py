@@ -13,11 +13,12 @@ from typing import Callable, Iterable
 
 from harness import definitions
 from harness.imaging import paths
-from harness.imaging.context import NoResolver, Resolver, type_and_id
+from harness.imaging.context import NoResolver, Resolver
 from harness.imaging.tables import all_tables, table
 from harness.validation import terminology
 from harness.validation.catalog import get as rule_of
 from harness.validation.issues import Issue
+from harness.validation.references import type_and_id
 
 Check = Callable[["Subject"], Iterable[Issue]]
 Verdict = Callable[["Subject"], bool]

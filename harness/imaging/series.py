@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from harness.imaging.context import type_and_id
 from harness.imaging.paths import text
 from harness.imaging.rules import Subject, check, ref_type
 from harness.imaging.uids import identifier_uid, study_uids
 from harness.validation.issues import Issue
+from harness.validation.references import type_and_id
 
 _UNIQUE = "DICOM PS3.3 A.1.2: a UID names one study, one series, one SOP instance; an instance belongs to one series"
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from harness.imaging.paths import walk
+from harness.validation.references import is_id
 
 UID_MAX = 64
 OID_PREFIX = "urn:oid:"
@@ -20,7 +21,6 @@ NOT_A_URI_REQUIREMENT = (
     "with \"urn:oid:\"').")
 # the FHIR oid datatype's own regex; a value failing it is reported by structure.primitive-format
 _FHIR_OID = re.compile(r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+", re.ASCII)
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}", re.ASCII)
 
 REQUIREMENT = ("DICOM PS3.5 §9.1 UID Encoding Rules: 'Each component of a UID is a number and shall "
                "consist of one or more digits. The first digit of each component shall not be zero "
@@ -67,7 +67,7 @@ def encoded(value: Any, form: str) -> list[tuple[str | None, str | None]]:
     A value the structural validator already rejects (not a string, an oid failing the oid regex)
     gives nothing, so one defect is reported once."""
     if form == "id":
-        if isinstance(value, str) and _FHIR_ID.fullmatch(value):
+        if isinstance(value, str) and is_id(value):
             return [(value, uid_problem(value))]
         return []
     if form == "oid":

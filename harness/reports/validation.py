@@ -8,6 +8,7 @@ from typing import IO, Iterable
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from harness.validation.issues import ERROR, INFORMATION, WARNING, Result
+from harness.validation.outcome import result_outcome
 
 FORMATS = ("text", "json", "junit", "outcome")
 
@@ -25,28 +26,9 @@ def to_json(results: list[Result]) -> str:
                       indent=2, ensure_ascii=False) + "\n"
 
 
-_OO_SEVERITY = {ERROR: "error", WARNING: "warning", INFORMATION: "information"}
-_OO_CODE = {"json": "structure", "structure": "structure", "binding": "code-invalid",
-            "invariant": "invariant", "narrative": "invalid", "extension": "extension", "input": "exception"}
-
-
-def outcome(result: Result) -> dict:
-    issues = [{
-        "severity": _OO_SEVERITY[i.severity],
-        "code": _OO_CODE.get(i.rule.split(".", 1)[0], "invalid"),
-        "details": {"coding": [{"system": "urn:imaging-harness:rule", "code": i.rule}], "text": i.message},
-        "diagnostics": i.requirement,
-        "expression": [i.location],
-    } for i in result.issues]
-    if not issues:
-        issues = [{"severity": "information", "code": "informational",
-                   "details": {"text": "no issues found"}}]
-    return {"resourceType": "OperationOutcome", "issue": issues}
-
-
 def to_outcome_bundle(results: list[Result]) -> str:
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"fullUrl": f"urn:uuid:{_uuid(i)}", "resource": outcome(r)} for i, r in enumerate(results)]}
+        {"fullUrl": f"urn:uuid:{_uuid(i)}", "resource": result_outcome(r)} for i, r in enumerate(results)]}
     for n, (entry, r) in enumerate(zip(bundle["entry"], results)):
         entry["resource"]["id"] = f"result-{n}"
         entry["resource"]["extension"] = [{

@@ -7,9 +7,9 @@ from __future__ import annotations
 import unicodedata
 from datetime import timezone
 
-from harness.imaging.context import type_and_id
 from harness.search import dates
 from harness.search.values import references, strings, token_texts, tokens
+from harness.validation.references import type_and_id
 
 
 class Unsupported(Exception):

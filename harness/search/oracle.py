@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from harness.imaging.context import type_and_id
 from harness.search import dates
 from harness.search.matching import MATCHERS, Unsupported
 from harness.search.params import SearchParam, params_for
 from harness.search.values import Pool, evaluate
+from harness.validation.references import type_and_id
 
 CONTROL = {"_count", "_sort", "_include", "_revinclude", "_summary", "_total", "_elements", "_format",
            "_pretty", "_contained", "_containedType"}

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from harness.imaging.context import type_and_id
 from harness.search.matching import Unsupported
 from harness.search.oracle import Expectation, Oracle
 from harness.search.params import params_for
 from harness.search.values import references, strings, tokens
+from harness.validation.references import type_and_id
 
 NOTHING = "no-such-value-7f3c"
 OTHER_SYSTEM = "urn:imaging-harness:no-such-system"

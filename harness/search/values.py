@@ -11,7 +11,8 @@ from typing import Any, Callable, Iterable
 import fhirpathpy
 from fhirpathpy.models import models as _MODELS
 
-from harness.validation.fhirpath import MODEL_FOR
+from harness.definitions.fhirpath_models import MODEL_FOR
+from harness.validation.references import type_and_id
 
 
 class Pool:
@@ -23,7 +24,6 @@ class Pool:
         self.by_key = {(r.get("resourceType"), r.get("id")): r for r in self.resources}
 
     def resolve(self, reference: str) -> dict | None:
-        from harness.imaging.context import type_and_id
         key = type_and_id(reference) if isinstance(reference, str) else None
         if key is None:
             return None

@@ -24,7 +24,9 @@ import fhirpathpy
 from fhirpathpy.models import models as _MODELS
 
 from harness import definitions
+from harness.definitions.fhirpath_models import MODEL_FOR
 from harness.server.dates import MAX, MIN, date_range
+from harness.validation.references import parse_reference
 
 RESOURCE_TYPES = {
     "r4": ("ImagingStudy", "Endpoint", "Patient", "Practitioner", "ServiceRequest", "Observation"),
@@ -171,13 +173,12 @@ def _resolve(inputs):
 
 
 _OPTIONS = {"userInvocationTable": {"resolve": {"fn": _resolve, "arity": {0: []}}}}
-_MODEL = {"r4": "r4", "r5": "r5"}
 
 
 @lru_cache(maxsize=None)
 def _compiled(version: str, expression: str):
     with contextlib.redirect_stdout(io.StringIO()):
-        return fhirpathpy.compile(expression, _MODELS[_MODEL[version]], _OPTIONS)
+        return fhirpathpy.compile(expression, _MODELS[MODEL_FOR[version]], _OPTIONS)
 
 
 def _compiles(version: str, expression: str) -> bool:
@@ -186,17 +187,6 @@ def _compiles(version: str, expression: str) -> bool:
         return True
     except Exception:
         return False
-
-
-_REF_RX = re.compile(r"^(?:(.*)/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
-
-
-def parse_reference(ref: str) -> tuple[str | None, str | None, str | None] | None:
-    """(type, id, base) of a literal reference; base None for a relative one."""
-    m = _REF_RX.match(ref)
-    if not m:
-        return None
-    return m.group(2), m.group(3), m.group(1)
 
 
 def normalize(text: str) -> str:

@@ -17,14 +17,15 @@ from harness.server.faults import Faults
 from harness.server.indexing import catalog
 from harness.server.limits import whole_number
 from harness.server.messages import Req, Resp, status_line
-from harness.server.outcome import FhirError, outcome, validation_outcome
+from harness.server.outcome import FhirError
 from harness.server.resolver import StorageResolver
 from harness.server.storage import Storage
 from harness.server.summary import subset
 from harness.pipeline.validator import validate_value
+from harness.validation.outcome import outcome, result_outcome
+from harness.validation.references import is_id
 
 log = logging.getLogger("harness.server")
-_ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
 def etag(vid: int) -> str:
@@ -139,7 +140,7 @@ class FhirServer:
             log.exception("validator failed on %s %s", req.method, rtype)
             raise FhirError(422, "the validator could not process this resource", code="exception")
         if not result.valid and "accept-invalid" not in self.faults:
-            raise FhirError(422, "invalid resource", body=validation_outcome(result))
+            raise FhirError(422, "invalid resource", body=result_outcome(result))
 
     def _written(self, req: Req, resource: dict, status: int) -> Resp:
         vid = int(resource["meta"]["versionId"])
@@ -216,7 +217,7 @@ class FhirServer:
         resource = req.json()
         if resource.get("id") != rid:
             raise FhirError(400, f"the body's id {resource.get('id')!r} does not match the URL id {rid!r}")
-        if not rid or set(rid) - _ID_CHARS or len(rid) > 64:
+        if not is_id(rid):
             raise FhirError(400, f"{rid[:100]!r} is not a valid resource id")
         self._check_incoming(req, rtype, resource)  # outside the lock: other requests go on meanwhile
         with self.store.atomic():

@@ -1,4 +1,5 @@
-"""OperationOutcome values and the error type every handler raises to answer with one."""
+"""The error type every handler raises to answer with an OperationOutcome (built by
+harness/validation/outcome.py), and the JSON bytes of an answer."""
 
 from __future__ import annotations
 
@@ -6,24 +7,11 @@ import json
 
 import orjson
 
-from harness.reports.validation import outcome as result_outcome
-from harness.validation.issues import Result
+from harness.validation.outcome import outcome
 
 _DEFAULT_CODE = {400: "invalid", 404: "not-found", 405: "not-supported", 406: "not-supported",
                  409: "conflict", 410: "deleted", 412: "conflict", 413: "too-long", 415: "not-supported",
                  422: "processing", 500: "exception"}
-
-
-def outcome(message: str, severity: str = "error", code: str = "processing",
-            expression: str | None = None) -> dict:
-    issue = {"severity": severity, "code": code, "diagnostics": message}
-    if expression:
-        issue["expression"] = [expression]
-    return {"resourceType": "OperationOutcome", "issue": [issue]}
-
-
-def validation_outcome(result: Result) -> dict:
-    return result_outcome(result)
 
 
 class FhirError(Exception):

@@ -17,7 +17,7 @@ import asyncio
 import orjson
 
 from harness.server.limits import BODY_TIMEOUT
-from harness.server.outcome import outcome
+from harness.validation.outcome import outcome
 
 
 def _error_body(msg: str) -> bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import orjson
 
-from harness.server.indexing import parse_reference
+from harness.validation.references import parse_reference
 
 
 class StorageResolver:

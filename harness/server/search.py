@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 from harness.server.dates import date_range
 from harness.server.faults import Faults
-from harness.server.indexing import Catalog, normalize, parse_reference
+from harness.server.indexing import Catalog, normalize
 from harness.server.limits import MAX_CHAIN, MAX_SUBQUERIES, search_terms, whole_number
 from harness.server.outcome import FhirError
+from harness.validation.references import parse_reference
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 DEFAULT_COUNT, MAX_COUNT = 20, 1000

@@ -15,6 +15,7 @@ from typing import Callable
 
 from harness.validation.compiler import Child, Node
 from harness.validation.primitives import INT_RANGES, MAX_STRING
+from harness.validation.references import ID_REGEX
 from harness.validation.structure import URI_TYPES, Pending, reference_target_problem
 
 #: regexes of the definitions with an exact plain-Python equivalent (tests/test_fastpath.py
@@ -50,7 +51,7 @@ def id_fails(v: str) -> bool:
 #: proves each on generated strings). The compiled build calls it in place of the regex and of the
 #: memory of matched values, as it is faster than both for the values that do not repeat (an id,
 #: a UID); from source the regex is faster, so it stays.
-SCANS: dict[str, Callable[[str], bool]] = {r"[A-Za-z0-9\-\.]{1,64}": id_fails}
+SCANS: dict[str, Callable[[str], bool]] = {ID_REGEX: id_fails}
 _SCANS_USED = SCANS if _COMPILED else {}
 
 #: an int decimal this large or larger (in magnitude) is left to the walk, which checks its text

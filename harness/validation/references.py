@@ -1,4 +1,19 @@
-"""Rules on the form of references that no datatype regex carries: conditional references (a search
+"""FHIR ids and references, read in one place: the id grammar, literal references (`Type/id`,
+versioned, absolute), conditional references and Bundle.entry.fullUrl. Every part of the harness that
+parses an id or a reference imports it from here (validation, imaging, the search oracle, the engine,
+the reference server).
+
+FHIR datatypes, id: 'Any combination of upper- or lower-case ASCII letters ('A'..'Z', and 'a'..'z'),
+numerals ('0'..'9'), '-' and '.', with a length limit of 64 characters' (regex [A-Za-z0-9\-\.]{1,64}).
+FHIR references.html §Literal references: 'a relative URL, which is relative to the Service Base URL,
+or an absolute URL', of the form [type]/[id], optionally /_history/[vid].
+
+Two readings of a literal reference are kept, as their callers need them (both take the type and id
+from the end of the text): `type_and_id` finds `Type/id` after the start or any '/' (the imaging rules,
+the search oracle), and `parse_reference` also returns the base before it and reads the text as one
+line (the reference server's index: a base holding a line break does not parse).
+
+Rules on the form of references that no datatype regex carries: conditional references (a search
 URL in place of a literal reference, allowed only in a transaction, with a well-formed query) and
 absolute Bundle.entry.fullUrl values.
 
@@ -21,6 +36,43 @@ CONDITIONAL_WORDS = ("http.html §Transaction Processing Rules: 'in a transactio
                      "[type]:?parameters....'")
 FULL_URL_WORDS = ("Bundle.entry.fullUrl: 'The Absolute URL for the resource.' (RFC 3986 §4.3: absolute-URI = "
                   "scheme \":\" hier-part)")
+#: the id datatype's regex as the definitions write it (codegen.SCANS keys a C loop by this text)
+ID_REGEX = r"[A-Za-z0-9\-\.]{1,64}"
+ID_RE = re.compile(ID_REGEX, re.ASCII)
+#: a resource type name as an id the harness addresses may start with (engine/ids.ref_problem)
+TYPE_RE = re.compile(r"[A-Z][A-Za-z]{0,63}", re.ASCII)
+_TYPE = r"[A-Z][A-Za-z]+"
+_ID = r"[A-Za-z0-9\-.]{1,64}"
+_TYPE_ID = re.compile(rf"(?:^|/)({_TYPE})/({_ID})(?:/_history/{_ID})?$")
+_LITERAL = re.compile(rf"^(?:(.*)/)?({_TYPE})/({_ID})(?:/_history/{_ID})?$")
+_AT_END = re.compile(r"[A-Z][A-Za-z]+/[^/]+(?:/_history/[^/]+)?$")  # of a fullUrl: any id text
+
+
+def is_id(value: str) -> bool:
+    """Whether a str is a FHIR id (the datatype's regex)."""
+    return ID_RE.fullmatch(value) is not None
+
+
+def type_and_id(reference: str) -> tuple[str, str] | None:
+    """('ImagingStudy', '123') from 'ImagingStudy/123', a versioned or an absolute reference."""
+    m = _TYPE_ID.search(reference)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def parse_reference(ref: str) -> tuple[str | None, str | None, str | None] | None:
+    """(type, id, base) of a literal reference; base None for a relative one."""
+    m = _LITERAL.match(ref)
+    if not m:
+        return None
+    return m.group(2), m.group(3), m.group(1)
+
+
+def service_base(full_url: str) -> str:
+    """What precedes `Type/id[/_history/vid]` at the end of a fullUrl: the server base (with its
+    trailing '/') that a relative reference in that entry is read against (bundle.html#references)."""
+    return _AT_END.sub("", full_url)
+
+
 # a search parameter name, with modifiers and chains (HL7's reference validator accepts the same)
 _PARAM_NAME = re.compile(r"[_a-zA-Z][_a-zA-Z0-9.:-]*", re.ASCII)
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+", re.ASCII)
