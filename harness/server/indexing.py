@@ -3,7 +3,7 @@
 The parameters come from the version's SearchParameter definitions: for each supported resource
 type, each parameter whose type the server implements gets the part of its expression that applies
 to that type (a multi-base expression `A.x | B.y` is split). Expressions are compiled once with
-fhirpathpy and evaluated when a resource is written; search itself is SQL over the rows (search.py).
+fhirpathpy and evaluated when a resource is written; search itself is SQL over the rows (sql_search.py).
 The errata table (errata.json) replaces published expressions that are known to be wrong.
 """
 

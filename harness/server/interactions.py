@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from email.utils import format_datetime
 
-from harness.server import bundles, capability, search, validate
+from harness.server import bundles, capability, sql_search, validate
 from harness.server.faults import Faults
 from harness.server.indexing import catalog
 from harness.server.limits import whole_number
@@ -269,15 +269,15 @@ class FhirServer:
         return "handling=strict" in req.headers.get("prefer", "").replace(" ", "")
 
     def search_ids(self, req: Req, rtype: str, pairs: list[tuple[str, str]]) -> list[str]:
-        q = search.parse(self.cat, self.faults, req.base, rtype, pairs, strict=True)
-        return search.run(self.store, self.cat, self.faults, req.base, q)
+        q = sql_search.parse(self.cat, self.faults, req.base, rtype, pairs, strict=True)
+        return sql_search.run(self.store, self.cat, self.faults, req.base, q)
 
     def search(self, req: Req, rtype: str, pairs: list[tuple[str, str]]) -> Resp:
         from harness.server.paging import first_page
         if "status-500-on-search" in self.faults:
             raise FhirError(500, "search failed (injected fault status-500-on-search)")
-        q = search.parse(self.cat, self.faults, req.base, rtype, pairs, self._strict(req))
-        ids = search.run(self.store, self.cat, self.faults, req.base, q)
+        q = sql_search.parse(self.cat, self.faults, req.base, rtype, pairs, self._strict(req))
+        ids = sql_search.run(self.store, self.cat, self.faults, req.base, q)
         return Resp(200, first_page(self, req, q, ids), search=True)
 
     def page(self, req: Req) -> Resp:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import urllib.parse
 import uuid
 
-from harness.server import search
+from harness.server import sql_includes, sql_search
 from harness.server.limits import whole_number
 from harness.server.outcome import FhirError
 from harness.server.summary import subset
@@ -19,7 +19,7 @@ def _page_url(base: str, sid: str, offset: int, count: int) -> str:
     return f"{base}?_getpages={sid}&_getpagesoffset={offset}&_count={count}"
 
 
-def first_page(server, req, q: search.Query, ids: list[str]) -> dict:
+def first_page(server, req, q: sql_search.Query, ids: list[str]) -> dict:
     self_url = f"{req.base}/{q.rtype}" + ("?" + urllib.parse.urlencode(q.used) if q.used else "")
     snap = {"rtype": q.rtype, "ids": ids, "count": q.count, "total": q.total, "summary": q.summary,
             "elements": q.elements, "self": self_url,
@@ -78,10 +78,10 @@ def render(server, req, sid: str, snap: dict, offset: int) -> dict:
                                    snap.get("elements")),
                 **({} if "omit-search-mode" in faults else {"search": {"mode": "match"}})}
                for i in page_ids if (rtype, i) in bodies]
-    q = search.Query(rtype, includes=[tuple(i) for i in snap["includes"]],
+    q = sql_search.Query(rtype, includes=[tuple(i) for i in snap["includes"]],
                      revincludes=[tuple(i) for i in snap["revincludes"]])
     if (q.includes or q.revincludes) and "ignore-include" not in faults:
-        for res in search.included(server.store, server.cat, rtype, [i for i in page_ids if (rtype, i) in bodies], q):
+        for res in sql_includes.included(server.store, server.cat, rtype, [i for i in page_ids if (rtype, i) in bodies], q):
             entries.append({"fullUrl": f"{req.base}/{res['resourceType']}/{res['id']}",
                             "resource": server.outgoing(res), "search": {"mode": "include"}})
     if entries:

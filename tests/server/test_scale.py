@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness.server import search
+from harness.server import sql_search
 from harness.server.interactions import FhirServer
 from tests.server.data import patient, study
 
@@ -41,7 +41,7 @@ def server():
 ])
 def test_search_time_is_linear(server, pairs, expected):
     t = time.perf_counter()
-    q = search.parse(server.cat, server.faults, "http://x", "ImagingStudy", pairs, True)
-    ids = search.run(server.store, server.cat, server.faults, "http://x", q)
+    q = sql_search.parse(server.cat, server.faults, "http://x", "ImagingStudy", pairs, True)
+    ids = sql_search.run(server.store, server.cat, server.faults, "http://x", q)
     assert len(ids) == expected
     assert time.perf_counter() - t < 0.5, pairs

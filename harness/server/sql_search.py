@@ -1,4 +1,5 @@
-"""Search: FHIR search parameters translated to SQL over the index tables (storage.py).
+"""The reference server's search: FHIR search parameters translated to SQL over the index tables
+(storage.py); _include and _revinclude are followed in sql_includes.py.
 
 Semantics follow the FHIR search specification: comma = OR, a repeated parameter = AND, token
 `system|code`, `|code`, `system|`, reference by id, Type/id or absolute URL, dates as ranges with the
@@ -363,43 +364,3 @@ def run(store, cat: Catalog, faults: Faults, base: str, q: Query) -> list[str]:
     orders.append("r.last_updated, r.rid")
     sql += " ORDER BY " + ", ".join(orders)
     return [row[0] for row in store.query(sql, args)]
-
-
-def included(store, cat: Catalog, rtype: str, ids: list[str], q: Query) -> list[dict]:
-    """Resources named by _include / pointing back by _revinclude, for the resources of one page."""
-    have = {(rtype, i) for i in ids}
-    frontier = set(have)
-    out: list[dict] = []
-    first = True
-    for _ in range(4):  # the first round and up to three :iterate rounds
-        found: set[tuple[str, str]] = set()
-        for src, code, target, iterate in q.includes:
-            if not first and not iterate:
-                continue
-            keys = [k[1] for k in frontier if k[0] == src]
-            for chunk in range(0, len(keys), 500):
-                part = keys[chunk:chunk + 500]
-                sql = (f"SELECT ref_type, ref_id FROM idx_reference WHERE rtype=? AND param=? AND local=1 "
-                       f"AND rid IN ({','.join('?' * len(part))})" + (" AND ref_type=?" if target else ""))
-                found.update(store.query(sql, [src, code, *part] + ([target] if target else [])))
-        for src, code, target, iterate in q.revincludes:
-            if not first and not iterate:
-                continue
-            for t in {k[0] for k in frontier}:
-                if target and target != t:
-                    continue
-                keys = [k[1] for k in frontier if k[0] == t]
-                for chunk in range(0, len(keys), 500):
-                    part = keys[chunk:chunk + 500]
-                    sql = (f"SELECT rtype, rid FROM idx_reference WHERE rtype=? AND param=? AND local=1 "
-                           f"AND ref_type=? AND ref_id IN ({','.join('?' * len(part))})")
-                    found.update(store.query(sql, [src, code, t, *part]))
-        new = sorted(k for k in found if k not in have)
-        bodies = store.many(new)
-        out.extend(bodies[k] for k in new if k in bodies)
-        have.update(bodies)
-        frontier = set(bodies)
-        first = False
-        if not frontier:
-            break
-    return out
