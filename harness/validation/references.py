@@ -1,4 +1,4 @@
-"""FHIR ids and references, read in one place: the id grammar, literal references (`Type/id`,
+r"""FHIR ids and references, read in one place: the id grammar, literal references (`Type/id`,
 versioned, absolute), conditional references and Bundle.entry.fullUrl. Every part of the harness that
 parses an id or a reference imports it from here (validation, imaging, the search oracle, the engine,
 the reference server).
