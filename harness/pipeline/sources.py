@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Iterator
 
 from harness.imaging.context import Chain, Index, Resolver
-from harness.imaging.tables import types_resolving_studies
 from harness.imaging.spill import SpillIndex
+from harness.imaging.tables import types_resolving_studies
+from harness.pipeline.values import error_result, results_for_value
 from harness.validation.issues import Result
 from harness.validation.jsonparse import parse_bytes
-from harness.pipeline.values import error_result, results_for_value
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 JSON_SUFFIXES = (".json",) + NDJSON_SUFFIXES

@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 from email.utils import format_datetime
 
+from harness.pipeline.validator import validate_value
 from harness.server import bundles, capability, sql_search, validate
 from harness.server.faults import Faults
 from harness.server.indexing import catalog
@@ -21,7 +22,6 @@ from harness.server.outcome import FhirError
 from harness.server.resolver import StorageResolver
 from harness.server.storage import Storage
 from harness.server.summary import subset
-from harness.pipeline.validator import validate_value
 from harness.validation.outcome import outcome, result_outcome
 from harness.validation.references import is_id
 

@@ -7,10 +7,10 @@ or not a resource, or nests deeper than messages.MAX_DEPTH.
 from __future__ import annotations
 
 from harness import definitions
+from harness.pipeline.values import results_for_value
 from harness.server.messages import Resp
 from harness.server.outcome import FhirError
 from harness.validation.issues import MAX_ISSUES, TRUNCATED, Result
-from harness.pipeline.values import results_for_value
 from harness.validation.outcome import result_outcome
 
 MAX_ANSWER_ISSUES = 10 * MAX_ISSUES  # of one answer: a Bundle's entries are capped each, and all together
