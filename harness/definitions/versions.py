@@ -29,6 +29,7 @@ class Version:
     seed: str | None  # the scripts/seeded module the definitions are hand-authored from
     inherits: str | None  # the version serving the types this one does not define
     fhirpath_model: str
+    examples: str | None  # "name@version" of the official examples package, when one is read
     server: dict | None  # the reference server speaks it: {"resourceTypes": [...], "searchParameter": {...}}
     run: dict | None  # `run` covers it: {"fixtures": family, "fhirVersionPrefixes": [...]}
 
@@ -40,7 +41,7 @@ def _row(raw: dict, known: set[str]) -> Version:
     if (("package" in source) == ("seed" in source)) or set(source) - {"package", "seed"}:
         raise ValueError(f"{TABLE.name}: {name}: source needs exactly one of package, seed")
     return Version(name, raw["label"], raw["fhirVersion"], source.get("package"), source.get("seed"),
-                   raw["inherits"], raw["fhirpathModel"], raw["server"], raw["run"])
+                   raw["inherits"], raw["fhirpathModel"], raw.get("examples"), raw["server"], raw["run"])
 
 
 def parse(doc: dict) -> tuple[tuple[Version, ...], str]:
