@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 import fhirpathpy
 from fhirpathpy.models import models as _MODELS
 
-from harness.definitions.fhirpath_models import MODEL_FOR
+from harness.definitions.versions import model_for
 from harness.validation.references import type_and_id
 
 
@@ -49,7 +49,7 @@ _FUNCTIONS = {"resolve": {"fn": _resolve, "arity": {0: []}}}
 @lru_cache(maxsize=None)
 def _compiled(version: str, expression: str) -> Callable:
     with contextlib.redirect_stdout(io.StringIO()):
-        return fhirpathpy.compile(expression, _MODELS[MODEL_FOR.get(version, "r5")],
+        return fhirpathpy.compile(expression, _MODELS[model_for().get(version, "r5")],
                                   {"userInvocationTable": _FUNCTIONS})
 
 

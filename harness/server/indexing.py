@@ -24,15 +24,10 @@ import fhirpathpy
 from fhirpathpy.models import models as _MODELS
 
 from harness import definitions
-from harness.definitions.fhirpath_models import MODEL_FOR
+from harness.definitions import versions
 from harness.server.dates import MAX, MIN, date_range
 from harness.validation.references import parse_reference
 
-RESOURCE_TYPES = {
-    "r4": ("ImagingStudy", "Endpoint", "Patient", "Practitioner", "ServiceRequest", "Observation"),
-    "r5": ("ImagingSelection", "ImagingStudy", "Endpoint", "Patient", "Practitioner", "ServiceRequest",
-           "Observation"),
-}
 SUPPORTED_TYPES = ("token", "reference", "date", "string", "uri", "number", "quantity")
 #: modifiers implemented per parameter type (":missing" works for all)
 MODIFIERS = {
@@ -119,7 +114,7 @@ class Catalog:
 
     def __init__(self, version: str):
         self.version = version
-        self.types = RESOURCE_TYPES[version]
+        self.types = tuple(versions.row(version).server["resourceTypes"])  # the version table's
         defs = definitions.load(version)
         self.params: dict[str, dict[str, Param]] = {t: {} for t in self.types}
         errata = {(e["resource"], e["code"]): e["used"] for e in ERRATA if e["version"] == version}
@@ -178,7 +173,7 @@ _OPTIONS = {"userInvocationTable": {"resolve": {"fn": _resolve, "arity": {0: []}
 @lru_cache(maxsize=None)
 def _compiled(version: str, expression: str):
     with contextlib.redirect_stdout(io.StringIO()):
-        return fhirpathpy.compile(expression, _MODELS[MODEL_FOR[version]], _OPTIONS)
+        return fhirpathpy.compile(expression, _MODELS[versions.row(version).fhirpath_model], _OPTIONS)
 
 
 def _compiles(version: str, expression: str) -> bool:
