@@ -3,22 +3,20 @@ only reads in --read-only, and never prints a credential."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import requests
 
 from harness.engine.loader import load_cases
 from harness.engine.session import RunOptions, execute
 from harness.server.embedded import running
+from tests.shared import ROOT, load_json
 
-ROOT = Path(__file__).resolve().parents[2]
 FHIR = {"Content-Type": "application/fhir+json", "Prefer": "return=representation"}
 TOKEN = "tok-reliability-51c0ffee"
 
@@ -73,7 +71,7 @@ def test_read_only_sends_only_reads(tmp_path):
 
 def _foreign(base: str) -> list[dict]:
     """Resources someone else put on the server before the run."""
-    study = json.loads((ROOT / "fixtures/datasets/r5/study-ct-chest.json").read_text(encoding="utf-8"))
+    study = load_json("fixtures/datasets/r5/study-ct-chest.json")
     patient = {"resourceType": "Patient", "name": [{"family": "Other", "given": ["Someone"]}],
                "identifier": [{"system": "urn:other-site", "value": "X1"}]}
     made = []

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.shared import ROOT
+
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_definitions import package_dir  # noqa: E402

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from pathlib import Path
 from typing import Any, Iterator
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -21,8 +20,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from harness.imaging import geometry, paths, rules, uids  # importing the package registers every check
 from harness.imaging.context import Index, NoResolver
 from harness.imaging.uids import UID_MAX, all_valid, encoded, uid_problem, uids_to_check
+from tests.shared import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = ["r4", "r4b", "stu3", "stu3-ballot", "r5", "r5-snapshot1", "r6-ballot2"]
 TYPES = {t for v in VERSIONS for t in rules.table(v)}
 
