@@ -2,7 +2,7 @@
 
 The install compiles the hot modules (setup.py, COMPILED there) with Cython where a C compiler is
 at hand; the compiled module sits beside its source and Python prefers it. Nothing else differs:
-the same source, Python semantics (no C types), and tests/test_compiled.py compares the results
+the same source, Python semantics (no C types), and tests/install/test_compiled.py compares the results
 of the two on fixtures, a generated corpus and mutations of it.
 
 The source is used instead of the compiled module
