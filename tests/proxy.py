@@ -8,15 +8,16 @@ the body and the headers, may be changed by `on_response` before it is sent back
 
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Callable, Iterator
 
 import requests
 from requests.structures import CaseInsensitiveDict
+
+from tests.shared import http_server
 
 #: hop-by-hop and framing headers the proxy sets itself
 _FRAMING = ("content-length", "transfer-encoding", "connection", "content-encoding")
@@ -94,12 +95,6 @@ def forwarding_proxy(upstream: str, on_request: OnRequest | None = None,
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    proxy = Proxy(f"http://127.0.0.1:{srv.server_address[1]}", upstream, seen)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
+    with http_server(Handler) as srv:
+        proxy = Proxy(srv.base, upstream, seen)
         yield proxy
-    finally:
-        srv.shutdown()
-        srv.server_close()

@@ -20,22 +20,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from harness.imaging import geometry, paths, rules, uids  # importing the package registers every check
 from harness.imaging.context import Index, NoResolver
 from harness.imaging.uids import UID_MAX, all_valid, encoded, uid_problem, uids_to_check
-from tests.shared import ROOT
+from tests.shared import ROOT, resources
 
 VERSIONS = ["r4", "r4b", "stu3", "stu3-ballot", "r5", "r5-snapshot1", "r6-ballot2"]
 TYPES = {t for v in VERSIONS for t in rules.table(v)}
-
-
-def _resources(node: Any) -> Iterator[dict]:
-    """Every imaging resource in a parsed file: itself, Bundle entries, contained resources."""
-    if isinstance(node, dict):
-        if node.get("resourceType") in TYPES:
-            yield node
-        for v in node.values():
-            yield from _resources(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _resources(v)
 
 
 def _corpus() -> list[tuple[dict, Index]]:
@@ -46,7 +34,7 @@ def _corpus() -> list[tuple[dict, Index]]:
         except ValueError:
             continue
         index = Index.of(path.name, [doc] if isinstance(doc, dict) else [])
-        out += [(r, index) for r in _resources(doc)]
+        out += [(r, index) for r in resources(doc, TYPES)]
     return out
 
 

@@ -29,6 +29,7 @@ from urllib.parse import quote, unquote
 from requests.structures import CaseInsensitiveDict
 
 from tests.proxy import Reply, Request, forwarding_proxy
+from tests.shared import resources
 
 #: what the control mode injects: lone surrogate, markup, OSC window title ended by BEL, CSI clear
 #: screen and colour, a C1 CSI, NUL, BEL, backspace, carriage return, DEL, a right-to-left override
@@ -102,7 +103,7 @@ class _Hostile:
                 out[f"X-Echo-{v}"] = "1"
         out["X-Echo-B64"] = _b64(joined)
         out["X-Echo-Basic"] = ",".join(basic)
-        for res in _resources(parsed):
+        for res in resources(parsed):
             if res.get("resourceType") == "CapabilityStatement":
                 res.setdefault("software", {})["name"] = f"echo {echo}"
             elif isinstance(res.get("id"), str) and self.id_echo:
@@ -125,7 +126,7 @@ class _Hostile:
         if "ETag" in out:
             out["ETag"] = out["ETag"][:-1] + NASTY_HEADER + '"'
         out["X-Note"] = NASTY_HEADER
-        for res in _resources(parsed):
+        for res in resources(parsed):
             if res.get("resourceType") == "CapabilityStatement":
                 res.setdefault("software", {})["name"] = f"srv{NASTY}"
                 continue
@@ -161,16 +162,6 @@ def _walk_refs(node, change):
             _walk_refs(v, change)
 
 
-def _resources(node):
-    """Every resource in a parsed body (the body itself, Bundle entries, contained)."""
-    if isinstance(node, dict):
-        if "resourceType" in node:
-            yield node
-        for v in node.values():
-            yield from _resources(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _resources(v)
 
 
 @contextmanager
