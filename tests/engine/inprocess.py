@@ -49,7 +49,7 @@ class ASGITransport(BaseAdapter):
                                       body.encode("utf-8") if isinstance(body, str) else body, host=url.netloc)
         response = requests.Response()
         response.status_code = answer.status
-        response.reason = HTTPStatus(answer.status).phrase if answer.status in HTTPStatus._value2member_map_ else ""
+        response.reason = _reason(answer.status)
         response.headers = CaseInsensitiveDict(answer.headers)
         response.encoding = get_encoding_from_headers(response.headers)
         response.raw = io.BytesIO(answer.body)
@@ -58,6 +58,13 @@ class ASGITransport(BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a code HTTP does not name
+        return ""
 
 
 @contextmanager
