@@ -8,26 +8,17 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from harness import definitions
 from harness.imaging.context import type_and_id
 from harness.imaging.paths import text
-from harness.imaging.rules import Subject, check, ref_type, table
+from harness.imaging.rules import Subject, check, ref_type
 from harness.imaging.uids import identifier_uid, study_uids
+from harness.imaging.words import cited
 from harness.validation.catalog import reports, rule
 from harness.validation.issues import ERROR, INFORMATION, Issue
 
 _UNIQUE = "DICOM PS3.3 A.1.2: a UID names one study, one series, one SOP instance; an instance belongs to one series"
 _SERIES_NUMBER = "ImagingSelection.seriesNumber: 'The Series Number for the selected DICOM Series'"
 
-
-def _cited(key: str) -> str:
-    """What each version's source says (tables.json ``key``), as the issues cite it: 'source: words; ...'."""
-    cited: dict[str, None] = {}
-    for version in definitions.VERSIONS:
-        for spec in table(version).values():
-            if isinstance(spec, dict) and key in spec:
-                cited[f"{spec['source']}: {spec[key]}"] = None
-    return "; ".join(cited)
 
 
 def _duplicates(s: Subject, entries: list[tuple[str, str]], what: str, scope: str) -> Iterator[Issue]:
@@ -80,7 +71,7 @@ def _itself_fine(s: Subject) -> bool:
 
 @check("selection", fine=_itself_fine)
 @rule("imaging.series-uid-required", ERROR, "Instances selected without the series and study they belong to",
-      f"{_cited('seriesUidWords')} Checked only in the versions whose source says so (tables.json "
+      f"{cited('seriesUidWords')} Checked only in the versions whose source says so (tables.json "
       "seriesUidWords): the R5 snapshot 1 page (seed 001) and the R6 ballot 2 summary (seed 004) state no such "
       "requirement.")
 @rule("imaging.duplicate-uid", ERROR, "A UID listed twice at one level, or an instance in two series",
@@ -123,11 +114,11 @@ def _named_studies(s: Subject) -> Iterator[tuple[str, dict | None, str | None, s
 @rule("imaging.unresolved", INFORMATION, "A resource a rule needs could not be found",
       "A rule that needs another resource and cannot resolve it says so; it is never counted as a pass.")
 @rule("imaging.single-series", ERROR, "Selected instances are not all in the selection's one series",
-      f"{_cited('singleSeriesWords')} Checked against the ImagingStudy the selection derives from (same Bundle, "
+      f"{cited('singleSeriesWords')} Checked against the ImagingStudy the selection derives from (same Bundle, "
       "contained, directory, --context, or the server): seriesUid is a series of that study and no selected "
       "instance is listed there under another series.")
 @rule("imaging.study-mismatch", ERROR, "studyUid contradicts the study the resource derives from",
-      f"{_cited('singleSeriesWords')} The Study Instance UID of the ImagingStudy named in derivedFrom (by "
+      f"{cited('singleSeriesWords')} The Study Instance UID of the ImagingStudy named in derivedFrom (by "
       "reference or by a urn:dicom:uid identifier) equals the selection's studyUid.")
 @rule("imaging.series-number", ERROR, "seriesNumber differs from the series number in the study",
       f"{_SERIES_NUMBER} (R5 5.0.0); it equals ImagingStudy.series.number of the series with the same seriesUid.")

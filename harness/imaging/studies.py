@@ -9,6 +9,7 @@ from harness.imaging.paths import codes, items, text, values
 from harness.imaging.rules import Subject, check, table
 from harness.imaging.series import _bare, _different_patients, _duplicates
 from harness.imaging.uids import identifier_uid, study_uids
+from harness.imaging.words import cited
 from harness.validation.catalog import reports, rule
 from harness.validation.issues import ERROR, WARNING, Issue
 
@@ -122,8 +123,7 @@ def _modalities_fine(s: Subject) -> bool:
 
 @check("study", fine=_modalities_fine)
 @rule("imaging.study-modality", WARNING, "A series modality missing from the study's modality list",
-      "ImagingStudy.modality: R5 'A list of all the distinct values of series.modality'; R4 'A list of "
-      "all the series.modality values that are actual acquisition modalities'.")
+      cited("study.modalityWords"))
 def study_modalities(s: Subject) -> Iterator[Issue]:
     st = s.spec["study"]
     if s.resource.get(st["modality"]) is None:

@@ -11,6 +11,7 @@ are held to the same by tests/test_official_examples.py.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from functools import lru_cache
@@ -125,3 +126,35 @@ def test_rules_document_is_what_the_generator_prints():
     printed = subprocess.run([sys.executable, "-m", "harness.catalog"], cwd=ROOT, capture_output=True,
                              text=True, encoding="utf-8", timeout=120)
     assert printed.returncode == 0 and printed.stdout == committed
+
+
+#: quoted words that rightly stand in a second place: (rule, the other file)
+SECOND_QUOTES = {
+    # an excerpt of the urn:dicom:uid sentence that imaging.study-identifier quotes whole
+    ("imaging.uid-encoding", "harness/imaging/identifiers.py"),
+    # the engine's own gate for server-given ids cites the same datatype text in its docstring
+    ("structure.resource-id", "harness/engine/ids.py"),
+}
+
+
+def _source_texts() -> dict[str, str]:
+    """Every harness/ source and data file but the official definitions, with adjacent Python string
+    literals joined (so a quote split over lines is found)."""
+    out = {}
+    for p in sorted((ROOT / "harness").rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".json") and "definitions" not in p.relative_to(ROOT).parts[1:2]:
+            text = p.read_text(encoding="utf-8").replace('\\"', '"')
+            out[p.relative_to(ROOT).as_posix()] = re.sub(r'"\s*\n\s*f?"', "", text) if p.suffix == ".py" else text
+    return out
+
+
+def test_the_words_of_each_requirement_are_written_once():
+    texts = _source_texts()
+    twice = {}
+    for r in catalog.all_rules():
+        for quote in re.findall(r"'([^']{20,})'", r.requirement):
+            where = sorted(path for path, text in texts.items() if quote[:30] in text)
+            assert where, (r.id, quote)  # the registry's words come from somewhere in harness/
+            if len([path for path in where if (r.id, path) not in SECOND_QUOTES]) > 1:
+                twice[(r.id, quote[:30])] = where
+    assert twice == {}
