@@ -68,6 +68,12 @@ def test_every_reported_rule_id_is_registered():
     assert {r for r in reported if not catalog.registered(r)} == set()
 
 
+def test_the_rule_ids_the_engine_names_are_registered():
+    from harness.engine.assertions import SINGLE_SERIES_RULES
+
+    assert [r for r in SINGLE_SERIES_RULES if not catalog.registered(r) or r.startswith("invariant.")] == []
+
+
 def test_every_registered_rule_has_a_failing_fixture_that_reports_it():
     failing = _reported()["failing"]
     rules = {r.id for r in catalog.all_rules()} - {"invariant.*"}
