@@ -28,7 +28,8 @@ def _uids_fine(s: Subject) -> bool:
 
 
 @check("any", fine=_uids_fine)
-@rule("imaging.uid", ERROR, "Not a valid DICOM UID", f"{REQUIREMENT} Applied to every UID-bearing element of every version.")
+@rule("imaging.uid", ERROR, "Not a valid DICOM UID",
+      f"{REQUIREMENT} Applied to every UID-bearing element of every version.")
 @rule("imaging.uid-encoding", ERROR, "A UID in a Coding of system urn:ietf:rfc:3986 not written as urn:oid:<uid>",
       NOT_A_URI_REQUIREMENT)
 def uid_syntax(s: Subject) -> Iterator[Issue]:
