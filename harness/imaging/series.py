@@ -20,7 +20,6 @@ _UNIQUE = "DICOM PS3.3 A.1.2: a UID names one study, one series, one SOP instanc
 _SERIES_NUMBER = "ImagingSelection.seriesNumber: 'The Series Number for the selected DICOM Series'"
 
 
-
 def _duplicates(s: Subject, entries: list[tuple[str, str]], what: str, scope: str) -> Iterator[Issue]:
     seen: dict[str, str] = {}
     for loc, uid in entries:
