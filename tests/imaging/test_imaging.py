@@ -18,6 +18,7 @@ from harness import imaging
 from harness.imaging.context import FetchResolver, Index, type_and_id
 from harness.imaging.geometry import _coplanar
 from harness.imaging.uids import uid_problem
+from harness.catalog import render_markdown
 from harness.validation import catalog
 from harness.validation.sources import validate_paths
 from harness.validation.validator import validate_value
@@ -197,7 +198,7 @@ def test_context_option_supplies_the_study(tmp_path: Path):
 
 
 def test_rules_document_is_generated_from_the_catalog():
-    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == catalog.render_markdown()
+    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == render_markdown()
 
 
 def test_ndjson_in_parallel_gives_the_same_results_in_order(tmp_path: Path, monkeypatch):
