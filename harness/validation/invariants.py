@@ -10,7 +10,6 @@ from typing import Callable
 
 from harness.validation.compiler import Constraint
 from harness.validation.datetimes import period_ok
-from harness.validation.fhirpath import EvalContext, Evaluator, NotEvaluable
 from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
 from harness.validation.narrative import check_div
 from harness.validation.native import NATIVE_EXPRESSIONS
@@ -88,10 +87,19 @@ _SEVERITY = {"error": ERROR, "warning": WARNING, "information": INFORMATION}
 class InvariantPass:
     def __init__(self, version: str, label: str, membership, native: bool = True):
         self._native = native
-        self.evaluator = Evaluator(version)
+        self._version = version
+        self._evaluator = None  # fhirpathpy is imported when an expression first needs it (start-up)
         self.label = label
         self.membership = membership
         self._compiled: dict[int, tuple] = {}  # id(constraints tuple) -> _compile's entry
+
+    @property
+    def evaluator(self):
+        if self._evaluator is None:
+            from harness.validation.fhirpath import Evaluator
+
+            self._evaluator = Evaluator(self._version)
+        return self._evaluator
 
     def run(self, pending: list[Pending], bundle: dict | None, local_refs: dict | None = None) -> list[Issue]:
         issues: list[Issue] = []
@@ -179,6 +187,8 @@ class InvariantPass:
                     issues.append(Issue(prob.severity, rule, p.location, prob.message, self._requirement(c)))
             return
         # the natives ran in run(); here: fhirpathpy, and natives given a non-object value
+        from harness.validation.fhirpath import EvalContext, NotEvaluable
+
         ctx = EvalContext(root=p.root, resource=p.resource, bundle=bundle, membership=self.membership)
         try:
             result = self.evaluator.evaluate(c.expression, p.value, p.type_path, ctx)
