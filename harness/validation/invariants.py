@@ -81,6 +81,7 @@ NARRATIVE_KEYS = {("Narrative", "txt-1"), ("Narrative", "txt-2")}
 _BY_KEY, _BY_EXPRESSION, _GENERAL = "by-key", "by-expression", "general"
 #: by-key natives that read only the element itself (dom-* need the whole resource's '#' references)
 ELEMENT_ONLY = frozenset({("Extension", "ext-1"), ("Period", "per-1")})
+MAX_SHARED_VIOLATIONS = 4096
 _SEVERITY = {"error": ERROR, "warning": WARNING, "information": INFORMATION}
 
 
@@ -92,6 +93,10 @@ class InvariantPass:
         self.label = label
         self.membership = membership
         self._compiled: dict[int, tuple] = {}  # id(constraints tuple) -> _compile's entry
+        # (id(constraint), location) -> (constraint, its violation there): an Issue is immutable, so
+        # the dom-6 warning of every resource without narrative is one object (fewer objects made,
+        # and an NDJSON worker's chunk pickles it once)
+        self._violations: dict[tuple[int, str], tuple[Constraint, Issue]] = {}
 
     @property
     def evaluator(self):
@@ -172,8 +177,14 @@ class InvariantPass:
         return c, _GENERAL, None
 
     def _violation(self, c: Constraint, p: Pending) -> Issue:
-        return Issue(_SEVERITY.get(c.severity, ERROR), f"invariant.{c.key}", p.location,
-                     f"{c.key}: {c.human}", self._requirement(c))
+        known = self._violations.get((id(c), p.location))
+        if known is not None and known[0] is c:
+            return known[1]
+        issue = Issue(_SEVERITY.get(c.severity, ERROR), f"invariant.{c.key}", p.location,
+                      f"{c.key}: {c.human}", self._requirement(c))
+        if len(self._violations) < MAX_SHARED_VIOLATIONS:  # bounded: locations of a hostile input vary
+            self._violations[(id(c), p.location)] = (c, issue)
+        return issue
 
     def _requirement(self, c: Constraint) -> str:
         return f"{self.label} {c.owner}: {c.key} '{c.human}'"
