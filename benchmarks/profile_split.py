@@ -33,7 +33,7 @@ CATEGORIES = [
 ]
 
 
-REPORT = "JSON report: Result.as_dict and json.dumps(indent=2)"
+REPORT = "JSON report: Result.as_dict, orjson in batches, the tally"
 PULLS = ("validate_paths", "validate.<locals>.observed")  # the results the writer pulls (the CLI's tally)
 STUDY_INDEX = "study index: the byte scan, then ImagingStudy/Endpoint lines parsed and indexed"
 
