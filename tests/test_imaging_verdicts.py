@@ -18,12 +18,13 @@ from typing import Any, Iterator
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from harness.definitions import versions
 from harness.imaging import geometry, paths, rules, uids  # importing the package registers every check
 from harness.imaging.context import Index, NoResolver
 from harness.imaging.uids import UID_MAX, all_valid, encoded, uid_problem, uids_to_check
 
 ROOT = Path(__file__).resolve().parents[1]
-VERSIONS = ["r4", "r4b", "stu3", "stu3-ballot", "r5", "r5-snapshot1", "r6-ballot2"]
+VERSIONS = versions.names()  # every version of the version table
 TYPES = {t for v in VERSIONS for t in rules.table(v)}
 
 
