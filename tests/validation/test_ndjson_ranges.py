@@ -4,17 +4,16 @@ longer than a chunk, CR LF, blank lines, no final newline; and the results those
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 
+import io
+import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from harness.validation import ndjson
 from harness.validation.sources import validate_paths
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.shared import ROOT
 
 
 def _read_by_ranges(data: bytes, skip: int = 0) -> list[tuple[int, bytes]]:
