@@ -4,10 +4,9 @@ longer than a chunk, CR LF, blank lines, no final newline; and the results those
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import io
 import json
+from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
