@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
