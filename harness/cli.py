@@ -109,7 +109,7 @@ def validate(
 @app.command()
 def rules() -> None:
     """Print the rule catalog (Markdown)."""
-    from harness.validation.catalog import render_markdown
+    from harness.catalog import render_markdown
 
     sys.stdout.write(render_markdown())
 

@@ -7,7 +7,7 @@ column `examples`) names (default: every one, newest first) with `npm pack` into
 when missing (scripts/build_definitions.py does the fetching). Prints, per package, how many
 resources validate with no error and every (rule, message pattern) that fires, with counts;
 with --not-evaluated, also how often each invariant was reported as `invariant.not-evaluated`
-(the list docs/reference-validator.md keeps, pinned by tests/test_official_examples.py).
+(the list docs/reference-validator.md keeps, pinned by tests/validation/test_official_examples.py).
 --all-types also validates the conformance resources (StructureDefinition, ValueSet, CapabilityStatement
 and the others SKIP leaves out by default).
 """

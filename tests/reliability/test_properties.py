@@ -7,8 +7,6 @@ are kept small so the suite stays fast (a few seconds)."""
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -18,9 +16,9 @@ from harness.imaging.context import Index
 from harness.validation.issues import Result
 from harness.validation.jsonparse import parse_bytes
 from harness.pipeline.validator import validate_value
+from tests.shared import VALID, load_json
 
-ROOT = Path(__file__).resolve().parents[2]
-BASES = [(v, json.loads((ROOT / "fixtures/valid" / v / name).read_text(encoding="utf-8"))) for v, name in [
+BASES = [(v, load_json(VALID / v / name)) for v, name in [
     ("r5", "imagingselection-mr-prostate-roi.json"), ("r5", "imagingstudy-ct-chest.json"),
     ("r4", "imagingstudy-ct-abdomen.json"), ("r6-ballot2", "imagingselection-ct-lung-nodule.json"),
     ("r5-snapshot1", "imagingselection-ct-liver-lesion.json"), ("stu3", "imagingmanifest-mr-brain.json"),

@@ -14,15 +14,14 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from fhirpathpy.models import models as fhirpath_models
 
 from harness import definitions
 from harness.definitions import versions
+from tests.shared import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DOC = json.loads(versions.TABLE.read_text(encoding="utf-8"))
 
 #: files that may name several versions, each with its reason (data keyed by version, not a list of
