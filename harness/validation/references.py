@@ -3,8 +3,8 @@ versioned, absolute), conditional references and Bundle.entry.fullUrl. Every par
 parses an id or a reference imports it from here (validation, imaging, the search oracle, the engine,
 the reference server).
 
-FHIR datatypes, id: 'Any combination of upper- or lower-case ASCII letters ('A'..'Z', and 'a'..'z'),
-numerals ('0'..'9'), '-' and '.', with a length limit of 64 characters' (regex [A-Za-z0-9\-\.]{1,64}).
+FHIR datatypes, id: regex [A-Za-z0-9\-\.]{1,64} (its words: the rule structure.resource-id in
+catalog.py).
 FHIR references.html §Literal references: 'a relative URL, which is relative to the Service Base URL,
 or an absolute URL', of the form [type]/[id], optionally /_history/[vid].
 
