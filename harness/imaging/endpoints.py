@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """DICOMweb and IHE IID endpoint addresses (ImagingStudy R4 §Endpoint, seed 002)."""
 
 from __future__ import annotations

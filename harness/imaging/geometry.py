@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Region geometry (DICOM PS3.3 graphic types) and frame / segment / ROI numbering."""
 
 from __future__ import annotations

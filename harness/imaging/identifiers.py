@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """DICOM UID syntax on every UID-bearing element, and the urn:dicom:uid Identifier encoding."""
 
 from __future__ import annotations

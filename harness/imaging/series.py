@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """The single-series rule and the DICOM information model (study ⊃ series ⊃ instance).
 
 Three depths: inside one ImagingSelection, the selection against the ImagingStudy it derives from,

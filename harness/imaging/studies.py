@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """ImagingStudy, ImagingManifest and ImagingExcerpt on their own: unique UIDs per level, an instance
 in one series only, counts that cover what is listed, modalities, one patient."""
 
