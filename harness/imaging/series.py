@@ -57,16 +57,7 @@ def _uids_of(s: Subject) -> list[str]:
             if isinstance(inst, dict) and isinstance(inst.get(key), str)]
 
 
-def _itself_fine(s: Subject) -> bool:
-    """selection_itself reports nothing: no instance selected twice, and with instances selected,
-    seriesUid and studyUid both present (where the version requires them)."""
-    sel, uids = s.spec["selection"], _selected_uids(s)
-    if uids and "seriesUidWords" in s.spec and (sel["seriesUid"] not in s.resource or sel["studyUid"] not in s.resource):
-        return False
-    return len(set(uids)) == len(uids)
-
-
-@check("selection", fine=_itself_fine)
+@check("selection")
 def selection_itself(s: Subject) -> Iterator[Issue]:
     sel, words = s.spec["selection"], s.spec.get("seriesUidWords")
     instances = _selection_instances(s)
