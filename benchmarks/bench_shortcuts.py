@@ -66,6 +66,15 @@ def _chunks(items: list, size: int) -> list[list]:
     return [items[k:k + size] for k in range(0, len(items), size)]
 
 
+def variants(every: set) -> list[tuple[str, set]]:
+    """(name, the checks whose verdicts are on): every verdict, each one off in turn, none."""
+    return ([("all shortcuts", every)] + [(f"without {fine.__name__}", every - {fn}) for fn, fine, _ in rules.GUARDED]
+            + [("no shortcut", set())])
+
+
+VARIANTS = variants  # what corpus() measures (another script may measure other sets)
+
+
 def corpus(label: str, version: str, values: list, rounds: int) -> None:
     items = [orjson.dumps(v) for v in values]
     context = (Index.of("the corpus", [v for v in values if v["resourceType"] == "ImagingStudy"])
@@ -82,8 +91,7 @@ def corpus(label: str, version: str, values: list, rounds: int) -> None:
     def rules_only(r: dict):
         return imaging.run(r, version, context)
 
-    variants = [("all shortcuts", every)] + [(f"without {fine.__name__}", every - {fn})
-                                              for fn, fine, _ in rules.GUARDED] + [("no shortcut", set())]
+    variants = VARIANTS(every)
     for _, on in variants:  # warm: compiled checkers, definitions, bindings
         _set_verdicts(on)
         _pass(rules_only, parsed[:50])
