@@ -90,7 +90,9 @@ def test_the_built_modules_are_the_marked_ones():
     built = compiled.status()
     if not built:
         pytest.skip("a pure-Python install (IMAGING_HARNESS_PURE=1 at install time): nothing was built")
-    assert set(built) == compiled.marked()
+    marked = compiled.marked()
+    assert set(built) == marked, (f"marked, not built: {sorted(marked - set(built))} (reinstall to build them); "
+                                  f"built, not marked: {sorted(set(built) - marked)}")
 
 
 def _fake_package(tmp_path: Path, record: dict | None) -> Path:
