@@ -7,11 +7,9 @@ is a registered twin, with its check as the slow path), and every test the file 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from harness.imaging import rules  # importing the package registers every check
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.shared import ROOT
 DOC = (ROOT / "docs" / "shortcuts.md").read_text(encoding="utf-8")
 
 
