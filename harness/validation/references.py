@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 r"""FHIR ids and references, read in one place: the id grammar, literal references (`Type/id`,
 versioned, absolute), conditional references and Bundle.entry.fullUrl. Every part of the harness that
 parses an id or a reference imports it from here (validation, imaging, the search oracle, the engine,
