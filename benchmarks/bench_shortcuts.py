@@ -36,7 +36,7 @@ from harness import compiled, imaging  # noqa: E402
 from harness.imaging import rules  # noqa: E402
 from harness.imaging.context import Index  # noqa: E402
 from harness.validation.jsonparse import parse_bytes  # noqa: E402
-from harness.validation.validator import validate_value  # noqa: E402
+from harness.pipeline.validator import validate_value  # noqa: E402
 
 CHUNK = 100  # resources timed at a stretch
 
