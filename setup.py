@@ -1,6 +1,6 @@
 """The build: the pure-Python package, plus its hot modules compiled with Cython where a C compiler
 is at hand. Compiling is optional: a failed or skipped build leaves the pure-Python modules, which
-give identical results (tests/test_compiled.py compares the two). IMAGING_HARNESS_PURE=1 at install
+give identical results (tests/install/test_compiled.py compares the two). IMAGING_HARNESS_PURE=1 at install
 time skips compiling; at run time it makes the source run (harness/compiled.py).
 
 Two build steps of our own:

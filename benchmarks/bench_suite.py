@@ -3,7 +3,9 @@
 (the process, server start and report writing included), the run's own duration and the case counts
 from the JSON report (results.json).
 
-    python benchmarks/bench_suite.py [--workers 1 4] [--versions r5 r4] [--runs 3]
+    python benchmarks/bench_suite.py [--workers 1 4] [--versions VERSION...] [--runs 3]
+
+(--versions: those the reference server speaks, from the version table; default all, newest first)
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from _version_table import version_table  # noqa: E402
+
+SERVED = list(version_table().served())
 
 
 def run_once(version: str, workers: int, reports: Path) -> tuple[float, int, dict]:
@@ -41,7 +47,7 @@ def run_once(version: str, workers: int, reports: Path) -> tuple[float, int, dic
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 4])
-    ap.add_argument("--versions", nargs="+", default=["r5", "r4"], choices=["r4", "r5"])
+    ap.add_argument("--versions", nargs="+", default=SERVED[::-1], choices=SERVED)
     ap.add_argument("--runs", type=int, default=3, help="runs per configuration (min and median reported)")
     args = ap.parse_args()
     print(f"{args.runs} run(s) per row, load average {os.getloadavg()[0]:.2f}")

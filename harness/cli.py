@@ -11,6 +11,7 @@ import typer
 from harness import __version__
 from harness.cli_reports import ValidationFormat, format_option, with_report_files
 from harness.cli_serve import serve
+from harness.definitions import versions
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Conformance harness and validator for FHIR imaging servers.")
@@ -22,8 +23,8 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 def validate(
     paths: List[str] = typer.Argument(..., help="JSON resources, Bundles, NDJSON files or directories."),
     fhir_version: Optional[str] = typer.Option(
-        None, "--fhir-version", help="stu3-ballot, stu3, r4, r4b, r5-snapshot1, r5, r6-ballot2 "
-        "(default: decided by the resource type, else r5)."),
+        None, "--fhir-version", help=f"{', '.join(versions.names())} "
+        f"(default: decided by the resource type, else {versions.default()})."),
     fmt: ValidationFormat = format_option(),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the output to this file."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes for large NDJSON files "
@@ -103,7 +104,7 @@ def validate(
 @app.command()
 def rules() -> None:
     """Print the rule catalog (Markdown)."""
-    from harness.validation.catalog import render_markdown
+    from harness.catalog import render_markdown
 
     sys.stdout.write(render_markdown())
 
@@ -153,7 +154,8 @@ def _load_or_exit(cases_dir, suite, case, tag):
 @with_report_files
 def run(
     server: Optional[str] = typer.Option(None, "--server", help="FHIR base URL (default: start the embedded reference server)."),
-    fhir_version: str = typer.Option("auto", "--fhir-version", help="auto (CapabilityStatement.fhirVersion), r4, r4b, r5."),
+    fhir_version: str = typer.Option("auto", "--fhir-version", help="auto (CapabilityStatement.fhirVersion), "
+                                     f"{', '.join(versions.runnable())}."),
     suite: List[str] = typer.Option([], "--suite", help="Run only these suites (repeatable)."),
     tag: List[str] = typer.Option([], "--tag", help="Run only cases with one of these tags (repeatable)."),
     case: List[str] = typer.Option([], "--case", help="Run only these case ids (repeatable)."),
@@ -177,8 +179,10 @@ def run(
     no_cleanup: bool = typer.Option(False, "--no-cleanup", help="Keep what the run created."),
     fault: List[str] = typer.Option([], "--fault", help="Fault of the embedded server (no --server only)."),
     embedded_version: Optional[str] = typer.Option(None, "--embedded-version",
-                                                   help="FHIR version of the embedded server, r4 or r5 (default: "
-                                                        "--fhir-version when that is r4 or r5, else r5)."),
+                                                   help=f"FHIR version of the embedded server, "
+                                                        f"{versions.spoken(versions.served())} (default: --fhir-version "
+                                                        f"when that is {versions.spoken(versions.served())}, else "
+                                                        f"{versions.default()})."),
     cases_dir: Optional[Path] = typer.Option(None, "--cases", help="Your own test case directory (default: the cases installed with the harness)."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="One line per case."),
 ) -> None:
@@ -207,8 +211,9 @@ def run(
     if fail_on not in ("error", "warning"):
         typer.echo(f"error: --fail-on {fail_on!r}: use error or warning", err=True)
         raise typer.Exit(EXIT_USAGE)
-    if fhir_version not in ("auto", "r4", "r4b", "r5"):
-        typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use auto, r4, r4b or r5", err=True)
+    if fhir_version not in ("auto", *versions.runnable()):
+        typer.echo(f"error: unknown --fhir-version {fhir_version!r}; use "
+                   f"{versions.spoken(('auto', *versions.runnable()))}", err=True)
         raise typer.Exit(EXIT_USAGE)
     if server is not None:
         u = urlsplit(server)
@@ -249,9 +254,11 @@ def run(
         if bad:
             typer.echo(f"error: unknown fault(s) {', '.join(bad)}; known: {', '.join(known)}", err=True)
             raise typer.Exit(EXIT_USAGE)
-        embedded = embedded_version or (fhir_version if fhir_version in ("r4", "r5") else "r5")
-        if embedded not in ("r4", "r5"):
-            typer.echo(f"error: the embedded server speaks r4 or r5, not {embedded!r}; pass --server URL", err=True)
+        served = versions.served()
+        embedded = embedded_version or (fhir_version if fhir_version in served else versions.default())
+        if embedded not in served:
+            typer.echo(f"error: the embedded server speaks {versions.spoken(served)}, not {embedded!r}; "
+                       "pass --server URL", err=True)
             raise typer.Exit(EXIT_USAGE)
         server_cm = running(version=embedded, faults=tuple(fault))
     else:

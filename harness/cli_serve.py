@@ -8,12 +8,15 @@ from typing import List, Optional
 
 import typer
 
+from harness.definitions import versions
+
 EXIT_OK, EXIT_USAGE = 0, 2
 EXIT_CANNOT_LISTEN = 1  # the port is taken, or a worker failed to start or stop
 
 
 def serve(
-    fhir_version: str = typer.Option("r5", "--fhir-version", help="r4 or r5."),
+    fhir_version: str = typer.Option(versions.default(), "--fhir-version",
+                                     help=f"{versions.spoken(versions.served())}."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8080, "--port", help="TCP port (0: any free port)."),
     db: Optional[str] = typer.Option(None, "--db", help="SQLite file (kept across restarts); default: in memory."),
@@ -54,8 +57,9 @@ def serve(
     if unknown:
         typer.echo(f"error: unknown --fault {', '.join(unknown)}; see --list-faults", err=True)
         raise typer.Exit(EXIT_USAGE)
-    if fhir_version not in ("r4", "r5"):
-        typer.echo(f"error: the reference server speaks r4 or r5, not {fhir_version!r}", err=True)
+    if fhir_version not in versions.served():
+        typer.echo(f"error: the reference server speaks {versions.spoken(versions.served())}, "
+                   f"not {fhir_version!r}", err=True)
         raise typer.Exit(EXIT_USAGE)
     from harness.server import workers as forked
 

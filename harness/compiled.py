@@ -2,7 +2,7 @@
 
 The install compiles the hot modules (setup.py, COMPILED there) with Cython where a C compiler is
 at hand; the compiled module sits beside its source and Python prefers it. Nothing else differs:
-the same source, Python semantics (no C types), and tests/test_compiled.py compares the results
+the same source, Python semantics (no C types), and tests/install/test_compiled.py compares the results
 of the two on fixtures, a generated corpus and mutations of it.
 
 The source is used instead of the compiled module
@@ -32,12 +32,17 @@ _PACKAGE = Path(__file__).resolve().parent
 def built(package: Path) -> dict[str, tuple[Path, Path]]:
     """module name -> (compiled file, source file), for the compiled files beside a source."""
     found: dict[str, tuple[Path, Path]] = {}
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        for compiled in package.rglob("*" + suffix):
-            source = compiled.with_name(compiled.name[: -len(suffix)] + ".py")
-            if source.is_file():
-                rel = source.relative_to(package.parent).with_suffix("")
-                found.setdefault(".".join(rel.parts), (compiled, source))
+    # one os.walk, not a Path.rglob per suffix: this runs at every start-up (three walks of the
+    # package's thousand files cost about 15 ms of a 0.25 s `validate`)
+    for folder, _, files in sorted(os.walk(package)):
+        names = set(files)
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:  # the first suffix wins, as Python's
+            for name in sorted(files):
+                if name.endswith(suffix) and name[: -len(suffix)] + ".py" in names:
+                    source = Path(folder, name[: -len(suffix)] + ".py")
+                    if source.is_file():
+                        rel = source.relative_to(package.parent).with_suffix("")
+                        found.setdefault(".".join(rel.parts), (Path(folder, name), source))
     return found
 
 

@@ -25,6 +25,8 @@ import re
 
 import pytest
 
+from harness.definitions import versions
+
 ORACLE_ITEM = "search-oracle"
 _KEY = pytest.StashKey()
 
@@ -35,8 +37,9 @@ def pytest_addoption(parser) -> None:
                 help="Run the imaging-harness conformance cases against this FHIR base URL (token: env FHIR_TOKEN).")
     g.addoption("--fhir-conformance", action="store_true", default=False,
                 help="Run the conformance cases; without --fhir-server, against the embedded reference server.")
-    g.addoption("--fhir-version", default="auto", choices=("auto", "r4", "r4b", "r5"),
-                help="FHIR version of the server (auto: its CapabilityStatement; also the embedded server's, r4 or r5).")
+    g.addoption("--fhir-version", default="auto", choices=("auto", *versions.runnable()),
+                help="FHIR version of the server (auto: its CapabilityStatement; also the embedded server's, "
+                     f"{versions.spoken(versions.served())}).")
     g.addoption("--fhir-cases", metavar="DIR", default=None,
                 help="Case directory (default: the cases shipped with imaging-harness).")
     g.addoption("--fhir-fail-on", default="error", choices=("error", "warning"),
@@ -206,7 +209,7 @@ class _Run:
         if server is None:
             from harness.server.embedded import running
 
-            server_cm = running(version=version if version in ("r4", "r5") else "r5")
+            server_cm = running(version=version if version in versions.served() else versions.default())
         else:
             server_cm = contextlib.nullcontext(server)
         with server_cm as base:

@@ -1,5 +1,6 @@
-"""Write the engine's imaging datasets, fixtures/datasets/{r4,r5}/, and the negative resources,
-fixtures/negative/{r4,r5}/, from the tables below (deterministic: run twice → same bytes).
+"""Write the engine's imaging datasets, fixtures/datasets/<family>/, and the negative resources,
+fixtures/negative/<family>/, from the tables below (deterministic: run twice → same bytes); the
+families are the version table's run.fixtures (harness/definitions/versions.json).
 
 One coherent story per family: three patients, a radiologist, an order, a DICOMweb endpoint,
 four multi-series studies with instances (valid DICOM UIDs) and, in R5, selections derived from the
@@ -9,7 +10,11 @@ studies whose instances all belong to one series of the study they derive from.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _version_table import version_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures"
 UID_ROOT = "1.2.826.0.1.3680043.8.498"
@@ -178,7 +183,7 @@ def write(folder: Path, resources: dict[str, dict]) -> None:
 
 
 def main() -> None:
-    for v in ("r4", "r5"):
+    for v in dict.fromkeys(r.run["fixtures"] for r in version_table().rows() if r.run):  # the families
         write(ROOT / "datasets" / v, build(v))
         write(ROOT / "negative" / v, negatives(v))
 

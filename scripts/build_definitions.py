@@ -1,13 +1,13 @@
-"""Generate harness/definitions/{stu3,r4,r4b,r5}/ from the official HL7 FHIR npm packages.
+"""Generate harness/definitions/<version>/ from the official HL7 FHIR npm packages.
 
 Usage (from the repository root, Python 3.11, standard library only):
 
-    python scripts/build_definitions.py                      # all of stu3, r4, r4b, r5
+    python scripts/build_definitions.py                      # every version generated from a package
     python scripts/build_definitions.py --versions r5 --cache /path/to/cache --out harness/definitions
 
-Packages read (see PACKAGES): stu3 <- hl7.fhir.r3.examples 3.0.2 and r4 <- hl7.fhir.r4.examples
-4.0.1 (each carries every definition of its version), r4b <- hl7.fhir.r4b.core 4.3.0,
-r5 <- hl7.fhir.r5.core 5.0.0. STU3's StructureDefinitions are first brought to the R4 shape by
+Packages read (PACKAGES): the version table's (harness/definitions/versions.json) `source.package`
+of each row that has one; the examples packages of STU3 and R4 carry every definition of their
+version. STU3's StructureDefinitions are first brought to the R4 shape by
 scripts/_sd_shapes.py (a no-op on R4 and later), so one code path builds every version. Each is looked for in
 --cache DIR (default .pkgcache/, git-ignored) as DIR/<name>-<version>/package/; when missing it is
 fetched with `npm pack NAME@VERSION --pack-destination DIR` (npm's configured registry) and
@@ -34,14 +34,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _fhir_expand import Expander  # noqa: E402
 from _sd_shapes import upgrade  # noqa: E402
+from _version_table import version_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = {
-    "stu3": ("hl7.fhir.r3.examples", "3.0.2"),
-    "r4": ("hl7.fhir.r4.examples", "4.0.1"),
-    "r4b": ("hl7.fhir.r4b.core", "4.3.0"),
-    "r5": ("hl7.fhir.r5.core", "5.0.0"),
-}
+#: version name -> (package name, package version): the version table's package-generated rows
+PACKAGES = {r.name: tuple(r.package.rsplit("@", 1)) for r in version_table().rows() if r.package}
 KINDS = ("resource", "complex-type", "primitive-type")
 SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 SP_PREFIX = "http://hl7.org/fhir/SearchParameter/"

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Write the hand-authored definitions (stu3-ballot, r5-snapshot1, r6-ballot2) from
-scripts/seeded/ into harness/definitions/<version>/, in the format of harness/definitions/FORMAT.md.
+"""Write the hand-authored definitions from scripts/seeded/ into harness/definitions/<version>/, in
+the format of harness/definitions/FORMAT.md: one folder per row of the version table
+(harness/definitions/versions.json) whose source is a seed module.
 
-    python scripts/build_seeded.py            # (re)write the three folders
+    python scripts/build_seeded.py            # (re)write the hand-authored folders
     python scripts/build_seeded.py --check    # exit 1 if any file differs from what would be written
 
-Deterministic: same sources, same bytes. Only the three hand-authored folders are touched; the
-package-generated stu3, r4, r4b, r5 belong to scripts/build_definitions.py.
+Deterministic: same sources, same bytes. Only the hand-authored folders are touched; the
+package-generated ones belong to scripts/build_definitions.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -19,11 +21,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from seeded import r5_snapshot1, r6_ballot2, stu3_ballot  # noqa: E402
+from _version_table import version_table  # noqa: E402
 
 ROOT = HERE.parent
 DEFINITIONS = ROOT / "harness" / "definitions"
-MODULES = (stu3_ballot, r5_snapshot1, r6_ballot2)
+#: the seed module of each hand-authored row of the version table, in the table's order
+MODULES = tuple(importlib.import_module(f"seeded.{r.seed}") for r in version_table().rows() if r.seed)
 SEVERITIES = {"error", "warning", "information"}
 STRENGTHS = {"required", "extensible", "preferred", "example"}
 
@@ -34,7 +37,9 @@ def dump(obj) -> bytes:
 
 def check_module(m) -> None:
     """Consistency checks on one version's sources; raises ValueError on the first problem."""
-    man = m.MANIFEST
+    man, row = m.MANIFEST, version_table().row(m.VERSION)
+    if row.seed != m.__name__.rpartition(".")[2]:
+        raise ValueError(f"{m.VERSION}: its row of the version table names the seed module {row.seed!r}")
     if man["version"] != m.VERSION or man["inherits"] != m.INHERITS or man["fhirVersion"] != m.FHIR_VERSION:
         raise ValueError(f"{m.VERSION}: manifest header disagrees with the module")
     if set(man["types"]) != set(m.TYPES):

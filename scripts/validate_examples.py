@@ -1,13 +1,13 @@
 """Validate every example of the official example packages and tally the findings.
 
-    python scripts/validate_examples.py [--cache .pkgcache] [--package r5|r4|stu3]... [--all-types] [--json OUT] [--not-evaluated]
+    python scripts/validate_examples.py [--cache .pkgcache] [--package VERSION]... [--all-types] [--json OUT] [--not-evaluated]
 
-Fetches hl7.fhir.r5.examples@5.0.0 / hl7.fhir.r4.examples@4.0.1 / hl7.fhir.r3.examples@3.0.2 with
-`npm pack` into the cache
+Fetches the examples package of each version that the version table (harness/definitions/versions.json,
+column `examples`) names (default: every one, newest first) with `npm pack` into the cache
 when missing (scripts/build_definitions.py does the fetching). Prints, per package, how many
 resources validate with no error and every (rule, message pattern) that fires, with counts;
 with --not-evaluated, also how often each invariant was reported as `invariant.not-evaluated`
-(the list docs/reference-validator.md keeps, pinned by tests/test_official_examples.py).
+(the list docs/reference-validator.md keeps, pinned by tests/validation/test_official_examples.py).
 --all-types also validates the conformance resources (StructureDefinition, ValueSet, CapabilityStatement
 and the others SKIP leaves out by default).
 """
@@ -27,12 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from _version_table import version_table  # noqa: E402
 from build_definitions import package_dir as ensure_package  # noqa: E402
 
 from harness.validation.sources import validate_paths  # noqa: E402
 
-PACKAGES = {"r5": ("hl7.fhir.r5.examples", "5.0.0"), "r4": ("hl7.fhir.r4.examples", "4.0.1"),
-            "stu3": ("hl7.fhir.r3.examples", "3.0.2")}
+#: version -> (examples package, its version): the version table's `examples` column
+PACKAGES = {r.name: tuple(r.examples.rsplit("@", 1)) for r in version_table().rows() if r.examples}
 # definitions and other conformance resources in the r4 / stu3 examples packages are not examples
 # (STU3's DataElement-*.json are its element definitions, one per element)
 SKIP = re.compile(r"^(StructureDefinition|ValueSet|CodeSystem|SearchParameter|OperationDefinition|"
@@ -116,7 +117,7 @@ def main() -> None:
     ap.add_argument("--all-types", action="store_true", help="also the conformance resources SKIP leaves out")
     args = ap.parse_args()
     out = [scan(v, args.cache, args.limit, args.timeout, all_types=args.all_types)
-           for v in (args.package or ["r5", "r4"])]
+           for v in (args.package or list(reversed(PACKAGES)))]
     for s in out:
         print(f"{s['package']}: {s['resources']} resources in {s['files']} files, {s['valid']} with no error, "
               f"{s['invalid']} with errors ({s['seconds']} s); not finished within the time limit: "

@@ -1,5 +1,5 @@
-"""Definitions: compact, committed data generated from the official packages (stu3, r4, r4b, r5) or
-authored from the seeds (stu3-ballot, r5-snapshot1, r6-ballot2), plus a loader.
+"""Definitions: compact, committed data generated from the official packages or authored from the
+seeds (which version comes from where: the version table, versions.json), plus a loader.
 
 This package imports nothing else of the harness. See FORMAT.md for the file format.
 """
@@ -11,21 +11,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from harness.definitions import versions as _versions
+
 HERE = Path(__file__).resolve().parent
 
-#: every version name the harness knows, oldest first
-VERSIONS = ("stu3-ballot", "stu3", "r4", "r4b", "r5-snapshot1", "r5", "r6-ballot2")
+#: every version name the harness knows, oldest first (the version table's rows)
+VERSIONS = _versions.names()
 
 #: the labels used in requirement texts
-LABELS = {
-    "stu3-ballot": "FHIR 1.4.0 (STU3 ballot)",
-    "stu3": "FHIR STU3 3.0.2",
-    "r4": "FHIR R4 4.0.1",
-    "r4b": "FHIR R4B 4.3.0",
-    "r5-snapshot1": "FHIR R5 snapshot 1 (5.0.0-snapshot1)",
-    "r5": "FHIR R5 5.0.0",
-    "r6-ballot2": "FHIR R6 ballot 2 (6.0.0-ballot2)",
-}
+LABELS = _versions.labels()
 
 
 class UnknownVersion(ValueError):

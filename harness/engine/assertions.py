@@ -16,6 +16,7 @@ from decimal import Decimal
 import fhirpathpy
 from fhirpathpy.models import models as _MODELS
 
+from harness.definitions import versions
 from harness.engine.model import Assertion
 
 
@@ -45,7 +46,8 @@ _LOCK = threading.Lock()
 
 def compile_fhirpath(expr: str, version: str):
     """fhirpathpy.compile once per (expression, model)."""
-    model = "r4" if version in ("r4", "r4b") else "r5"
+    models = versions.model_for()  # the version table's; a version it does not name: the default's
+    model = models.get(version) or models[versions.default()]
     key = (expr, model)
     with _LOCK:
         fn = _COMPILED.get(key)

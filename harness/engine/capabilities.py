@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness.definitions import versions
 from harness.engine.http import TransportError
 from harness.engine.model import Requires
 
-VERSION_PREFIX = (("4.0", "r4"), ("4.3", "r4b"), ("5.0", "r5"), ("4.1", "r4b"))
 #: how a server states which modifiers a search parameter supports (the reference server uses it;
 #: the core CapabilityStatement has no element for it)
 MODIFIER_EXT = "urn:imaging-harness:search-modifier"
@@ -18,10 +18,8 @@ def _list(value) -> list:
 
 
 def version_name(fhir_version: str | None) -> str | None:
-    for prefix, name in VERSION_PREFIX:
-        if fhir_version and fhir_version.startswith(prefix):
-            return name
-    return None
+    """The version a CapabilityStatement.fhirVersion names (the version table's run.fhirVersionPrefixes)."""
+    return versions.named_by(fhir_version)
 
 
 @dataclass(frozen=True)

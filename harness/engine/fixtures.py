@@ -13,19 +13,27 @@ from functools import lru_cache
 from pathlib import Path
 
 from harness import shipped
+from harness.definitions import versions
 from harness.engine import ids
 
 ROOT = shipped.folder("fixtures")  # package data when installed, fixtures/ in a checkout
 TAG_SYSTEM = "urn:imaging-harness:run"
-FAMILY = {"r4": "r4", "r4b": "r4", "r5": "r5"}
+
+
+def family(version: str) -> str:
+    """The fixtures folder a version's cases use (the version table's run.fixtures), else its name."""
+    try:
+        return (versions.row(version).run or {}).get("fixtures", version)
+    except KeyError:
+        return version
 
 
 def dataset_dir(version: str) -> Path:
-    return ROOT / "datasets" / FAMILY.get(version, version)
+    return ROOT / "datasets" / family(version)
 
 
 def negative_dir(version: str) -> Path:
-    return ROOT / "negative" / FAMILY.get(version, version)
+    return ROOT / "negative" / family(version)
 
 
 @lru_cache(maxsize=None)

@@ -3,6 +3,11 @@
 Explicit connect/read timeouts on every request, a cap on the bytes read from a response, redirects
 followed only on the same origin (never to another host, so credentials never leave it), a read-only
 guard, credential redaction and a transcript of every exchange for the reports.
+
+The network is one transport among others (httpx's pattern): `mounted(prefix, transport)` sends the
+requests under a URL prefix through a requests transport adapter instead, such as an ASGI app called
+in process by the tests; everything above the transport (redirects, caps, redaction, the transcript)
+stays the same.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ import socket
 import ssl
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.util.retry import Retry
 
 from harness.engine.sink import REDACTED, Sink
@@ -28,6 +35,8 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 RETRY_STATUSES = (429, 503)  # answered with Retry-After: the server asks to be asked again
 MAX_RETRIES = 2
 MAX_RETRY_AFTER = 10.0  # seconds; a longer wait is not honoured (the answer is reported as it is)
+#: URL prefix -> the transport adapter every new session sends those URLs through (see `mounted`)
+TRANSPORTS: dict[str, BaseAdapter] = {}
 
 
 class TransportError(Exception):
@@ -149,6 +158,8 @@ class Client:
             adapter = HTTPAdapter(max_retries=retry)
             s.mount("http://", adapter)
             s.mount("https://", adapter)
+            for prefix, transport in TRANSPORTS.items():
+                s.mount(prefix, transport)
         return s
 
     def redact(self, text: str | None) -> str | None:
@@ -293,6 +304,17 @@ class Client:
 
     def stop_log(self) -> None:
         self._local.log = None
+
+
+@contextmanager
+def mounted(prefix: str, transport: BaseAdapter) -> Iterator[None]:
+    """Within the block, clients made send every URL starting with prefix (end it with "/") through
+    transport (a requests transport adapter) instead of the network."""
+    TRANSPORTS[prefix] = transport
+    try:
+        yield
+    finally:
+        TRANSPORTS.pop(prefix, None)
 
 
 def _retry_after(resp: "Response") -> float | None:

@@ -15,6 +15,7 @@ import jsonschema
 import yaml
 
 from harness import shipped
+from harness.definitions import versions
 from harness.engine import fixtures as fx
 from harness.engine.model import BUILTINS, VAR_RE, Case, case_from_dict, step_strings
 
@@ -41,6 +42,7 @@ class CaseErrors(Exception):
 @lru_cache(maxsize=1)
 def schema_validator():
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema["properties"]["versions"]["items"]["enum"] = list(versions.runnable())  # the version table's
     return jsonschema.Draft202012Validator(schema)
 
 

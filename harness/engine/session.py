@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from harness.definitions import versions
 from harness.engine import assertions as A
 from harness.engine import fixtures as fx
 from harness.engine import strict
@@ -23,7 +24,6 @@ from harness.engine.model import Case
 from harness.engine.runner import RunContext, Tracker, run_case
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-KNOWN_VERSIONS = ("r4", "r4b", "r5")
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _execute(cases: list[Case], opts: RunOptions, subscribers, interrupts: Inter
             return result, exit_code
         result.fhir_version, result.software = caps.fhir_version, caps.software
         version = caps.version if opts.fhir_version == "auto" else opts.fhir_version
-        if version not in KNOWN_VERSIONS:
+        if version not in versions.runnable():
             result.status = "error"
             result.message = (f"the server's fhirVersion {caps.fhir_version!r} is not one the cases cover"
                               if opts.fhir_version == "auto" else f"unknown FHIR version {version!r}")

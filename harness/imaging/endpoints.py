@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from harness.imaging.paths import codes, items, text
 from harness.imaging.rules import Subject, check
 from harness.imaging.uids import identifier_uid, uids_at
-from harness.validation.issues import Issue
+from harness.validation.catalog import reports, rule
+from harness.validation.issues import ERROR, WARNING, Issue
 
 #: the URLs of HL7's Endpoint connection type code system: R4 and later name it on
 #: terminology.hl7.org, STU3 3.0.2 as http://hl7.org/fhir/endpoint-connection-type (same codes)
@@ -20,6 +21,7 @@ _SUB_SERVICES = {"study", "studies", "series", "instances", "frames", "bulkdata"
 _WADO_RS = ("WADO-RS: 'only the scheme, authority and path are included. Sub-services, such as study, "
             "shall not be specified. The path shall not contain a trailing slash.'")
 _NO_QUERY = "WADO-URI and IID: 'Neither a question mark (\"?\") nor any query parameters shall be included.'"
+_IID_LEVEL = "'An IID-type Endpoint should be used only at the study level.'"
 
 
 def connection_types(endpoint: dict) -> set[str]:
@@ -57,6 +59,9 @@ def uid_segment_problem(types: set[str], address: str, uids: frozenset[str], who
 
 
 @check("endpoint")
+@rule("imaging.endpoint-address", ERROR, "DICOM endpoint address breaks the connection type's URL rule",
+      f"ImagingStudy R4 §Endpoint (seed 002): {_WADO_RS} (a path segment 'study', a DICOMweb resource name, or a UID "
+      f"of the study that points to the endpoint names a sub-service); {_NO_QUERY}")
 def endpoint_address(s: Subject) -> Iterator[Issue]:
     address = text(s.resource, "address")
     if address is not None:
@@ -84,6 +89,9 @@ def _endpoints_fine(s: Subject) -> bool:
 
 
 @check("study", fine=_endpoints_fine)
+@rule("imaging.endpoint-level", WARNING, "IHE IID endpoint used at series level",
+      f"ImagingStudy R4 §Endpoint (seed 002): {_IID_LEVEL}")
+@reports("imaging.endpoint-address")
 def series_endpoints(s: Subject) -> Iterator[Issue]:
     """Endpoints a study points to: addresses of contained ones, and IID endpoints at series level."""
     st = s.spec["study"]
@@ -100,7 +108,7 @@ def series_endpoints(s: Subject) -> Iterator[Issue]:
             yield from _address_issues(s, loc, ref, uids, endpoint)
             if "ihe-iid" in connection_types(endpoint):
                 yield s.issue("imaging.endpoint-level", loc, "an IHE IID endpoint referenced from a series",
-                              "'An IID-type Endpoint should be used only at the study level.'")
+                              _IID_LEVEL)
 
 
 def _address_issues(s: Subject, loc: str, ref: dict, uids: frozenset[str],

@@ -7,7 +7,9 @@ from typing import Iterator
 
 from harness.imaging.paths import walk
 from harness.imaging.rules import Subject, check, geometry, in_binding
-from harness.validation.issues import Issue
+from harness.imaging.words import cited
+from harness.validation.catalog import rule
+from harness.validation.issues import ERROR, WARNING, Issue
 
 _POSITIVE = re.compile(r"[1-9][0-9]*", re.ASCII)
 _NUMBER = re.compile(r"[0-9]+", re.ASCII)
@@ -121,6 +123,16 @@ def _shape_rule(version: str, bound_at: str, code: str) -> tuple | None:
 
 
 @check("selection", fine=_regions_fine)
+@rule("imaging.region-geometry", ERROR, "Region coordinates do not fit the region type",
+      "DICOM PS3.3 C.18.6 (2D) / C.18.9 (3D) graphic types, as worded by the ImagingSelection graphic "
+      "type code systems: coordinates are whole (x,y) pairs or (x,y,z) triplets; point 1, circle 2, "
+      "ellipse 4, ellipsoid 6, polyline/interpolated ≥2, multipoint ≥1, polygon closed with ≥4.")
+@rule("imaging.region-frame-of-reference", ERROR, "3D region without a frame of reference",
+      f"{cited('regions.words', lambda region: region.get('dims') == 3 or 'dimsFrom' in region)} A 3D region's "
+      "coordinates need the selection's frameOfReferenceUid.")
+@rule("imaging.region-coplanar", WARNING, "3D polygon points are not coplanar",
+      f"ImagingSelection 3D graphic type polygon (R5 5.0.0, DICOM PS3.3 C.18.9): '{geometry()['polygon']['words']}' "
+      "A warning: coordinates are decimals and planarity is checked within a tolerance.")
 def regions(s: Subject) -> Iterator[Issue]:
     shapes = geometry()
     has_for = s.resource.get(s.spec["selection"]["frameOfReferenceUid"]) is not None
@@ -204,6 +216,8 @@ def _frames_fine(s: Subject) -> bool:
 
 
 @check("selection", "manifest", fine=_frames_fine)
+@rule("imaging.frame-number", ERROR, "Frame, segment or ROI list malformed, duplicated, or numbered from 0",
+      f"{cited('frames.words')}; {_FRAME_WORDS} Applied to R5/R6 instance.subset and 1.4.0 frameNumbers.")
 def frame_numbers(s: Subject) -> Iterator[Issue]:
     for spec in s.spec.get("frames", ()):
         words = spec.get("words", _FRAME_WORDS)

@@ -7,10 +7,13 @@ from typing import Iterator
 from harness.imaging.rules import Subject, check
 from harness.imaging.uids import (DICOM_UID_SYSTEM, NOT_A_URI_REQUIREMENT, OID_PREFIX, REQUIREMENT, all_valid,
                                   uid_problem, uids_at, uids_to_check)
-from harness.validation.issues import Issue
+from harness.validation.catalog import reports, rule
+from harness.validation.issues import ERROR, Issue
 
 _IDENT_WORDS = ("'When encoding a DICOM UID in an Identifier datatype, use the Identifier system of "
                 "\"urn:dicom:uid\", and prefix the UID value with \"urn:oid:\".' (ImagingStudy R4, seed 002)")
+_ONE_STUDY_WORDS = ("'An ImagingStudy SHALL reference one DICOM Study, and MAY reference a subset of that Study.' "
+                    "(ImagingStudy R4, seed 002)")
 
 
 def _uids_fine(s: Subject) -> bool:
@@ -25,6 +28,10 @@ def _uids_fine(s: Subject) -> bool:
 
 
 @check("any", fine=_uids_fine)
+@rule("imaging.uid", ERROR, "Not a valid DICOM UID",
+      f"{REQUIREMENT} Applied to every UID-bearing element of every version.")
+@rule("imaging.uid-encoding", ERROR, "A UID in a Coding of system urn:ietf:rfc:3986 not written as urn:oid:<uid>",
+      NOT_A_URI_REQUIREMENT)
 def uid_syntax(s: Subject) -> Iterator[Issue]:
     for path, form in s.spec.get("uids", ()):
         for loc, uid, problem in uids_at(s.resource, path, form, s.rtype):
@@ -94,6 +101,9 @@ def _identifiers_fine(s: Subject) -> bool:
 
 
 @check("any", fine=_identifiers_fine)
+@rule("imaging.study-identifier", ERROR, "DICOM UID identifier not encoded as urn:oid, or more than one Study UID",
+      f"{_IDENT_WORDS}; {_ONE_STUDY_WORDS}: so at most one Study Instance UID identifier.")
+@reports("imaging.uid")
 def dicom_identifiers(s: Subject) -> Iterator[Issue]:
     """Identifiers (and Reference.identifier on derivedFrom / imagingStudy) with system urn:dicom:uid."""
     paths = _identifier_paths(s)
@@ -122,6 +132,4 @@ def dicom_identifiers(s: Subject) -> Iterator[Issue]:
             if value != first:
                 yield s.issue("imaging.study-identifier", loc,
                               f"a second Study Instance UID ({value}) besides {first}: an ImagingStudy "
-                              "describes one DICOM study",
-                              "'An ImagingStudy SHALL reference one DICOM Study, and MAY reference a subset "
-                              "of that Study.' (ImagingStudy R4, seed 002)")
+                              "describes one DICOM study", _ONE_STUDY_WORDS)

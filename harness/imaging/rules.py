@@ -33,7 +33,7 @@ def check(*kinds: str, fine: Verdict | None = None) -> Callable[[Check], Check]:
     fine: a quick verdict for the common case, True only when the check would report nothing
     (it looks at values without building locations or messages). run() then skips the check; when
     the verdict is False the check runs as written, so every issue still comes from the check.
-    tests/test_imaging_verdicts.py holds each verdict to that on every fixture and many mutations."""
+    tests/imaging/test_imaging_verdicts.py holds each verdict to that on every fixture and many mutations."""
     def register(fn: Check) -> Check:
         for k in kinds:
             _CHECKS.setdefault(k, []).append((fine, fn))

@@ -12,9 +12,12 @@ from harness.imaging.context import type_and_id
 from harness.imaging.paths import text
 from harness.imaging.rules import Subject, check, ref_type
 from harness.imaging.uids import identifier_uid, study_uids
-from harness.validation.issues import Issue
+from harness.imaging.words import cited
+from harness.validation.catalog import reports, rule
+from harness.validation.issues import ERROR, INFORMATION, Issue
 
 _UNIQUE = "DICOM PS3.3 A.1.2: a UID names one study, one series, one SOP instance; an instance belongs to one series"
+_SERIES_NUMBER = "ImagingSelection.seriesNumber: 'The Series Number for the selected DICOM Series'"
 
 
 def _duplicates(s: Subject, entries: list[tuple[str, str]], what: str, scope: str) -> Iterator[Issue]:
@@ -66,6 +69,12 @@ def _itself_fine(s: Subject) -> bool:
 
 
 @check("selection", fine=_itself_fine)
+@rule("imaging.series-uid-required", ERROR, "Instances selected without the series and study they belong to",
+      f"{cited('seriesUidWords')} Checked only in the versions whose source says so (tables.json "
+      "seriesUidWords): the R5 snapshot 1 page (seed 001) and the R6 ballot 2 summary (seed 004) state no such "
+      "requirement.")
+@rule("imaging.duplicate-uid", ERROR, "A UID listed twice at one level, or an instance in two series",
+      f"{_UNIQUE} (PS3.3 A.1.2 Information Entities: Study ⊃ Series ⊃ Instance; PS3.5 §9 Unique Identifiers).")
 def selection_itself(s: Subject) -> Iterator[Issue]:
     sel, words = s.spec["selection"], s.spec.get("seriesUidWords")
     instances = _selection_instances(s)
@@ -101,6 +110,18 @@ def _named_studies(s: Subject) -> Iterator[tuple[str, dict | None, str | None, s
 
 
 @check("selection")
+@rule("imaging.unresolved", INFORMATION, "A resource a rule needs could not be found",
+      "A rule that needs another resource and cannot resolve it says so; it is never counted as a pass.")
+@rule("imaging.single-series", ERROR, "Selected instances are not all in the selection's one series",
+      f"{cited('singleSeriesWords')} Checked against the ImagingStudy the selection derives from (same Bundle, "
+      "contained, directory, --context, or the server): seriesUid is a series of that study and no selected "
+      "instance is listed there under another series.")
+@rule("imaging.study-mismatch", ERROR, "studyUid contradicts the study the resource derives from",
+      f"{cited('singleSeriesWords')} The Study Instance UID of the ImagingStudy named in derivedFrom (by "
+      "reference or by a urn:dicom:uid identifier) equals the selection's studyUid.")
+@rule("imaging.series-number", ERROR, "seriesNumber differs from the series number in the study",
+      f"{_SERIES_NUMBER} (R5 5.0.0); it equals ImagingStudy.series.number of the series with the same seriesUid.")
+@reports("imaging.one-patient")
 def selection_against_study(s: Subject) -> Iterator[Issue]:
     sel, words = s.spec["selection"], s.spec["singleSeriesWords"]
     study_uid = _bare(text(s.resource, sel["studyUid"]))
@@ -155,7 +176,7 @@ def _against(s: Subject, study: dict, via: str, series_uid: str | None,
         if isinstance(number, int) and isinstance(listed, int) and number != listed:
             yield s.issue("imaging.series-number", f"{s.rtype}.{sel['seriesNumber']}",
                           f"seriesNumber {number} but series {series_uid} is number {listed} in {name}",
-                          "ImagingSelection.seriesNumber: 'The Series Number for the selected DICOM Series'")
+                          _SERIES_NUMBER)
     anchor = series_uid
     for loc, uid in instances:
         home = where.get(uid)

@@ -9,7 +9,9 @@ from harness.imaging.paths import codes, items, text, values
 from harness.imaging.rules import Subject, check, table
 from harness.imaging.series import _bare, _different_patients, _duplicates
 from harness.imaging.uids import identifier_uid, study_uids
-from harness.validation.issues import Issue
+from harness.imaging.words import cited
+from harness.validation.catalog import reports, rule
+from harness.validation.issues import ERROR, WARNING, Issue
 
 # Modalities that are not acquisition modalities (DICOM PS3.3 C.7.3.1.1.1 / CID 32 minus CID 29):
 # R4 ImagingStudy.modality lists only acquisition modalities, so these never need to appear there.
@@ -67,6 +69,11 @@ def _objects(found: list) -> int:
 
 
 @check("study", fine=_levels_fine)
+@rule("imaging.study-counts", ERROR, "numberOfSeries / numberOfInstances smaller than what is listed",
+      "ImagingStudy.numberOfSeries / numberOfInstances / series.numberOfInstances (R4, R5): 'Number of "
+      "Series in the Study. This value given may be larger than the number of series elements this "
+      "Resource contains due to resource availability, security, or other factors.' — never smaller.")
+@reports("imaging.duplicate-uid")
 def study_levels(s: Subject) -> Iterator[Issue]:
     st = s.spec["study"]
     series = s.items(st["series"])
@@ -115,6 +122,8 @@ def _modalities_fine(s: Subject) -> bool:
 
 
 @check("study", fine=_modalities_fine)
+@rule("imaging.study-modality", WARNING, "A series modality missing from the study's modality list",
+      cited("study.modalityWords"))
 def study_modalities(s: Subject) -> Iterator[Issue]:
     st = s.spec["study"]
     if s.resource.get(st["modality"]) is None:
@@ -130,6 +139,7 @@ def study_modalities(s: Subject) -> Iterator[Issue]:
 
 
 @check("manifest")
+@reports("imaging.duplicate-uid")
 def manifest_levels(s: Subject) -> Iterator[Issue]:
     m = s.spec["manifest"]
     studies = s.items(m["study"])
@@ -159,6 +169,11 @@ def _study_facts(s: Subject, study: dict) -> tuple[list[str], object]:
 
 
 @check("manifest")
+@rule("imaging.one-patient", ERROR, "Referenced studies belong to another patient",
+      "ImagingExcerpt 1.4.0 (seed 000): 'The referenced SOP Instances (images or other content) are for "
+      "a single patient'; ImagingManifest STU3 and ImagingSelection (one series of one study) likewise: "
+      "the subject (STU3: patient) of every referenced ImagingStudy is the resource's patient/subject.")
+@reports("imaging.unresolved", "imaging.study-mismatch")
 def manifest_patient(s: Subject) -> Iterator[Issue]:
     m = s.spec["manifest"]
     patient = s.resource.get(m["patient"])

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from html import escape
 
-from harness import __version__
+from harness import __version__, definitions
+from harness.definitions import versions
 from harness.engine.capabilities import version_name
 from harness.engine.events import ERROR, FAILED, PASSED, SKIPPED, RunResult
 
@@ -37,8 +38,15 @@ def _test(r) -> dict:
             "action": actions}
 
 
+def _script_is_canonical(version: str) -> bool:
+    """TestReport.testScript is a canonical (R5) or a Reference (R4, R4B): the version's definitions say."""
+    testscript = next(e for e in definitions.load(version).type("TestReport")["elements"]
+                      if e["path"] == "TestReport.testScript")
+    return any(t["code"] == "canonical" for t in testscript["types"])
+
+
 def build(run: RunResult) -> dict:
-    version = version_name(run.fhir_version) or "r5"
+    version = version_name(run.fhir_version) or versions.default()
     failed = any(r.status in (FAILED, ERROR) for r in run.cases) or run.status != "completed"
     script = "urn:imaging-harness:testscript:default"
     counts = run.counts
@@ -57,7 +65,7 @@ def build(run: RunResult) -> dict:
         "participant": [{"type": "test-engine", "uri": "urn:imaging-harness", "display": f"imaging-harness {__version__}"},
                         {"type": "server", "uri": run.server}],
     }
-    if version == "r5":
+    if _script_is_canonical(version):
         report["testScript"] = script
     else:
         report["testScript"] = {"identifier": {"system": "urn:imaging-harness:testscript", "value": "default"},

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from harness.definitions import versions
 from harness.engine.sink import PrintableLogs
 from harness.server.faults import Faults
 from harness.server.guard import LOOPBACK_NAMES, Guard, page
@@ -90,10 +91,11 @@ def _error_response(e: FhirError, faults: Faults) -> Response:
 def create_app(version: str, db: str | None = None, faults: Iterable[str] = (),
                max_body: int = DEFAULT_MAX_BODY, hosts: Iterable[str] | None = LOOPBACK_NAMES,
                body_timeout: float = BODY_TIMEOUT) -> Starlette:
-    """The reference FHIR server for `version` (r4 or r5), SQLite at `db` (else in memory), answering
-    the Host names `hosts` (None: any), each request body read within `body_timeout` seconds."""
-    if version not in ("r4", "r5"):
-        raise ValueError(f"the reference server speaks r4 or r5, not {version!r}")
+    """The reference FHIR server for `version` (one the version table says it speaks), SQLite at `db`
+    (else in memory), answering the Host names `hosts` (None: any), each request body read within
+    `body_timeout` seconds."""
+    if version not in versions.served():
+        raise ValueError(f"the reference server speaks {versions.spoken(versions.served())}, not {version!r}")
     active = Faults(faults)
     server = FhirServer(version, db, active)
 
@@ -173,16 +175,15 @@ def _validator_starlette(max_body: int, version: str | None, body_timeout: float
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)])
 
 
-VALIDATOR_PAGE = """<!DOCTYPE html>
+_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>imaging-harness validator</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:60em}textarea{width:100%;height:20em;font-family:monospace}
 pre{background:#f4f4f4;padding:1em;white-space:pre-wrap}</style></head>
 <body><h1>imaging-harness validator</h1>
 <p>Paste a FHIR JSON resource or Bundle and press Validate. The result is an OperationOutcome from
 <code>POST /$validate</code>.</p>
-<label>FHIR version <select id="v"><option value="">(by resource type, else r5)</option>
-<option>r4</option><option>r4b</option><option>r5</option><option>stu3</option><option>stu3-ballot</option>
-<option>r5-snapshot1</option><option>r6-ballot2</option></select></label>
+<label>FHIR version <select id="v"><option value="">(by resource type, else %DEFAULT%)</option>
+%OPTIONS%</select></label>
 <textarea id="res" spellcheck="false"></textarea><br><button id="go">Validate</button>
 <pre id="out"></pre>
 <script>
@@ -196,3 +197,6 @@ document.getElementById('go').onclick = async function () {
 };
 </script></body></html>
 """
+#: the validator's page: one <option> per version of the version table
+VALIDATOR_PAGE = _PAGE.replace("%DEFAULT%", versions.default()).replace(
+    "%OPTIONS%", "".join(f"<option>{name}</option>" for name in versions.names()))

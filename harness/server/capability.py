@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 from html import escape
 
+from harness.definitions import versions
 from harness.server.indexing import MODIFIERS, Param
 from harness.server.outcome import FhirError
 
-FHIR_VERSION = {"r4": "4.0.1", "r5": "5.0.0"}
 INTERACTIONS = ("read", "vread", "update", "delete", "history-instance", "create", "search-type")
 MODIFIER_EXT = "urn:imaging-harness:search-modifier"
-#: elements a version's SearchParameter needs beside the common ones (R5 spd-1: "If an expression is
-#: present, there SHALL be a processingMode")
-SP_EXTRA = {"r5": {"processingMode": "normal"}}
+#: elements a version's SearchParameter needs beside the common ones come from the version table's
+#: server.searchParameter (R5 spd-1: "If an expression is present, there SHALL be a processingMode")
 
 
 def _modifiers(p: Param, types) -> list[str]:
@@ -80,7 +79,7 @@ def statement(server, base: str) -> dict:
         "implementation": {"description": "imaging-harness reference FHIR imaging server"
                            + (f" (faults: {', '.join(server.faults)})" if server.faults else ""),
                            "url": base},
-        "fhirVersion": FHIR_VERSION[server.version],
+        "fhirVersion": versions.row(server.version).fhir_version,
         "format": ["application/fhir+json", "application/json"],
         "rest": [{
             "mode": "server",
@@ -103,6 +102,7 @@ def _definitions(server, base: str) -> dict[str, dict]:
     definition lists every base it serves here), `chain` naming the parameters a chain may continue
     with (those of the target types this server holds); no chain when chaining is not supported."""
     cat, out = server.cat, {}
+    extra = versions.row(server.version).server["searchParameter"]
     for rtype in cat.types:
         for p in cat.params[rtype].values():
             url = p.url or f"{base}/SearchParameter/{rtype}-{p.code}"
@@ -112,7 +112,7 @@ def _definitions(server, base: str) -> dict[str, dict]:
                                                         f'parameter {escape(p.code)} ({p.type})</div>'},
                 "url": url, "name": "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", p.code) if w),
                 "status": "active", "description": f"{p.code} as this server implements it", "code": p.code,
-                "base": [], "type": p.type, "expression": p.expression, **SP_EXTRA.get(server.version, {})})
+                "base": [], "type": p.type, "expression": p.expression, **extra})
             sp["base"].append(rtype)
             if p.expression not in sp["expression"].split(" | "):
                 sp["expression"] += " | " + p.expression

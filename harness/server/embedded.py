@@ -10,6 +10,7 @@ from typing import Iterable, Iterator
 
 import uvicorn
 
+from harness.definitions import versions
 from harness.server.app import create_app
 from harness.server.limits import BODY_TIMEOUT
 from harness.server.protocol import http_class
@@ -55,7 +56,8 @@ def serving(app, request_timeout: float = BODY_TIMEOUT) -> Iterator[str]:
 
 
 @contextmanager
-def running(version: str = "r5", faults: Iterable[str] = (), db: str | None = None) -> Iterator[str]:
-    """Start the reference server, yield its FHIR base URL (no trailing slash), stop it on exit."""
-    with serving(create_app(version, db, faults)) as base:
+def running(version: str | None = None, faults: Iterable[str] = (), db: str | None = None) -> Iterator[str]:
+    """Start the reference server (`version`, else the version table's default), yield its FHIR base
+    URL (no trailing slash), stop it on exit."""
+    with serving(create_app(version or versions.default(), db, faults)) as base:
         yield base

@@ -24,13 +24,9 @@ import fhirpathpy
 from fhirpathpy.models import models as _MODELS
 
 from harness import definitions
+from harness.definitions import versions
 from harness.server.dates import MAX, MIN, date_range
 
-RESOURCE_TYPES = {
-    "r4": ("ImagingStudy", "Endpoint", "Patient", "Practitioner", "ServiceRequest", "Observation"),
-    "r5": ("ImagingSelection", "ImagingStudy", "Endpoint", "Patient", "Practitioner", "ServiceRequest",
-           "Observation"),
-}
 SUPPORTED_TYPES = ("token", "reference", "date", "string", "uri", "number", "quantity")
 #: modifiers implemented per parameter type (":missing" works for all)
 MODIFIERS = {
@@ -117,7 +113,7 @@ class Catalog:
 
     def __init__(self, version: str):
         self.version = version
-        self.types = RESOURCE_TYPES[version]
+        self.types = tuple(versions.row(version).server["resourceTypes"])  # the version table's
         defs = definitions.load(version)
         self.params: dict[str, dict[str, Param]] = {t: {} for t in self.types}
         errata = {(e["resource"], e["code"]): e["used"] for e in ERRATA if e["version"] == version}
@@ -171,13 +167,12 @@ def _resolve(inputs):
 
 
 _OPTIONS = {"userInvocationTable": {"resolve": {"fn": _resolve, "arity": {0: []}}}}
-_MODEL = {"r4": "r4", "r5": "r5"}
 
 
 @lru_cache(maxsize=None)
 def _compiled(version: str, expression: str):
     with contextlib.redirect_stdout(io.StringIO()):
-        return fhirpathpy.compile(expression, _MODELS[_MODEL[version]], _OPTIONS)
+        return fhirpathpy.compile(expression, _MODELS[versions.row(version).fhirpath_model], _OPTIONS)
 
 
 def _compiles(version: str, expression: str) -> bool:

@@ -1,15 +1,26 @@
-"""The rule catalog: every rule id the validator can report, with the requirement it enforces.
+"""The rule registry: every rule id the validator can report, with its severity and the requirement it enforces.
 
-Rule functions are registered against these ids (``harness.validation.rules``); ``docs/rules.md``
-is generated from this table by ``python -m harness.validation.catalog``. Invariants from the
-definitions are reported as ``invariant.<key>`` and listed per version in the generated document.
+A rule is registered once, with the words of its requirement, where its check is written:
+- the rules raised inside the structure walk and the input readers (input, json, structure,
+  narrative, extension, reference, bundle, binding, invariant) are registered here, in this module;
+- each imaging check registers its rules on the function itself, under its ``@check`` line
+  (``harness/imaging/``): ``@rule(id, severity, title, requirement)`` defines a rule that the function
+  reports, ``@reports(id)`` names a rule defined at another check that the function reports too.
+
+``docs/rules.md`` is generated from the registry by ``python -m harness.catalog`` (which imports the
+imaging checks so that every rule is registered). Invariants from the definitions are reported as
+``invariant.<key>`` and counted under the family entry ``invariant.*``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 from harness.validation.issues import ERROR, INFORMATION, MAX_ISSUES, WARNING
+from harness.validation.references import CONDITIONAL_WORDS, FULL_URL_WORDS
+
+F = TypeVar("F", bound=Callable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +29,62 @@ class Rule:
     severity: str  # default severity
     title: str
     requirement: str  # where the rule comes from, with the spec's words where it has them
+
+    def __call__(self, fn: F) -> F:
+        """As a decorator: fn is a check that reports this rule (recorded for the registry and its tests)."""
+        return reports(self.id)(fn)
+
+
+_RULES: dict[str, Rule] = {}
+_CHECKS: dict[str, list[str]] = {}  # rule id -> "module.function" of each check that reports it
+
+
+def rule(id: str, severity: str, title: str, requirement: str) -> Rule:
+    """Register a rule (once: a second registration of the same id is an error)."""
+    if id in _RULES:
+        raise ValueError(f"rule {id} registered twice")
+    r = Rule(id, severity, title, requirement)
+    _RULES[id] = r
+    return r
+
+
+def reports(*rule_ids: str) -> Callable[[F], F]:
+    """Decorator: the check reports these rules, registered with @rule at another check (or here)."""
+    def record(fn: F) -> F:
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        for rule_id in rule_ids:
+            _CHECKS.setdefault(rule_id, []).append(name)
+        return fn
+    return record
+
+
+def get(rule_id: str) -> Rule:
+    if rule_id.startswith("invariant.") and rule_id not in _RULES:
+        return _RULES["invariant.*"]
+    return _RULES[rule_id]
+
+
+def registered(rule_id: str) -> bool:
+    """Whether an issue with this rule id names a registered rule (invariant.<key>: the family)."""
+    return rule_id in _RULES or (rule_id.startswith("invariant.") and rule_id != "invariant.")
+
+
+def all_rules() -> list[Rule]:
+    return sorted(_RULES.values(), key=lambda r: r.id)
+
+
+def checks(rule_id: str) -> list[str]:
+    """The checks ("module.function") registered as reporting this rule, in registration order."""
+    return list(_CHECKS.get(rule_id, ()))
+
+
+def declared() -> dict[str, frozenset[str]]:
+    """check ("module.function") -> the rule ids it is registered as reporting."""
+    out: dict[str, set[str]] = {}
+    for rule_id, names in _CHECKS.items():
+        for name in names:
+            out.setdefault(name, set()).add(rule_id)
+    return {name: frozenset(ids) for name, ids in out.items()}
 
 
 _JSON = "FHIR JSON format (json.html)"
@@ -113,13 +180,9 @@ rule("extension.modifier", WARNING, "Unknown modifier extension",
      "SHALL NOT process the resource as if it were not there.")
 
 rule("reference.conditional", ERROR, "Conditional reference outside a transaction, or with a malformed query",
-     "http.html §Transaction Processing Rules (STU3, R4, R5): 'in a transaction (and only in a transaction), "
-     "references to resources may be replaced by a search URI that describes how to find the correct "
-     "reference'; 'The search URI ... always starts with a resource type: [type]:?parameters....' (name=value "
-     "parameters joined by '&').")
+     f"{CONDITIONAL_WORDS} (STU3, R4, R5; name=value parameters joined by '&').")
 rule("bundle.full-url", ERROR, "Bundle.entry.fullUrl is not an absolute URL",
-     "Bundle.entry.fullUrl (R4, R5): 'The Absolute URL for the resource.' An absolute URI has a scheme "
-     "(RFC 3986 §4.3: absolute-URI = scheme \":\" hier-part); 'Patient/1' is relative.")
+     f"{FULL_URL_WORDS}, in R4 and R5; 'Patient/1' is relative.")
 
 # --- bindings --------------------------------------------------------------------------------------
 rule("binding.required", ERROR, "Code not in the required value set",
@@ -137,92 +200,3 @@ rule("invariant.*", ERROR, "A constraint (ElementDefinition.constraint) is not m
      "reported as invariant.<key> with the constraint's own severity and human text.")
 rule("invariant.not-evaluated", WARNING, "A constraint could not be evaluated",
      "Constraints the evaluator cannot run are reported, never silently passed.")
-
-
-# --- imaging rules (harness/imaging/) ------------------------------------------------------------
-_SERIES = ("ImagingSelection R5 5.0.0 / R6 ballot 2 (seed 004): 'A selection of DICOM SOP instances and/or "
-           "frames within a single Study and Series'; R5 snapshot 1 (seed 001): 'All DICOM SOP Instances "
-           "referenced shall be part of the same DICOM Series (and therefore also the same DICOM Study).'")
-rule("imaging.uid", ERROR, "Not a valid DICOM UID",
-     "DICOM PS3.5 §9.1: 'Each component of a UID is a number and shall consist of one or more digits. "
-     "The first digit of each component shall not be zero unless the component is a single digit.' … "
-     "UIDs 'shall not exceed 64 total characters'; PS3.5 §9: 'The UID identification scheme is based on the OSI "
-     "Object Identification (numeric form) as defined by the [ISO/IEC 8824] standard': the first arc is 0, 1 or 2 "
-     "and under 0 or 1 the second is at most 39 (ISO/IEC 9834-1, ISO/IEC 8825-1 §8.19.4). Applied to every "
-     "UID-bearing element of every version.")
-rule("imaging.uid-encoding", ERROR, "A UID in a Coding of system urn:ietf:rfc:3986 not written as urn:oid:<uid>",
-     "Coding.system urn:ietf:rfc:3986 says the code is a URI: RFC 3986 §3 'URI = scheme \":\" hier-part "
-     "[ \"?\" query ] [ \"#\" fragment ]'; a DICOM UID written as a URI is urn:oid:<uid> (RFC 3001; FHIR "
-     "datatypes, oid: 'An OID represented as a URI'; ImagingStudy R4 (seed 002): 'prefix the UID value with "
-     "\"urn:oid:\"').")
-rule("imaging.study-identifier", ERROR, "DICOM UID identifier not encoded as urn:oid, or more than one Study UID",
-     "ImagingStudy R4 (seed 002): 'When encoding a DICOM UID in an Identifier datatype, use the Identifier "
-     "system of \"urn:dicom:uid\", and prefix the UID value with \"urn:oid:\".' and 'An ImagingStudy SHALL "
-     "reference one DICOM Study' (so at most one Study Instance UID identifier).")
-rule("imaging.series-uid-required", ERROR, "Instances selected without the series and study they belong to",
-     "ImagingSelection.studyUid and ImagingSelection.seriesUid (R5 5.0.0), requirements: 'Required unless "
-     "frameOfReferenceUid and imageRegion are present and instance is not present.' Checked only in the versions "
-     "whose source says so (tables.json seriesUidWords): R5 5.0.0; the R5 snapshot 1 page (seed 001) and the R6 "
-     "ballot 2 summary (seed 004) state no such requirement.")
-rule("imaging.duplicate-uid", ERROR, "A UID listed twice at one level, or an instance in two series",
-     "DICOM PS3.3 / PS3.5 §9: a UID identifies one study, one series, one SOP instance; an instance "
-     "belongs to exactly one series (PS3.3 A.1.2 Information Entities: Study ⊃ Series ⊃ Instance).")
-rule("imaging.single-series", ERROR, "Selected instances are not all in the selection's one series",
-     _SERIES + " Checked against the ImagingStudy the selection derives from (same Bundle, contained, "
-     "directory, --context, or the server): seriesUid is a series of that study and no selected "
-     "instance is listed there under another series.")
-rule("imaging.study-mismatch", ERROR, "studyUid contradicts the study the resource derives from",
-     _SERIES + " The Study Instance UID of the ImagingStudy named in derivedFrom (by reference or by a "
-     "urn:dicom:uid identifier) equals the selection's studyUid.")
-rule("imaging.series-number", ERROR, "seriesNumber differs from the series number in the study",
-     "ImagingSelection.seriesNumber (R5 5.0.0): 'The Series Number for the selected DICOM Series'; it "
-     "equals ImagingStudy.series.number of the series with the same seriesUid.")
-rule("imaging.unresolved", INFORMATION, "A resource a rule needs could not be found",
-     "A rule that needs another resource and cannot resolve it says so; it is never counted as a pass.")
-rule("imaging.study-counts", ERROR, "numberOfSeries / numberOfInstances smaller than what is listed",
-     "ImagingStudy.numberOfSeries / numberOfInstances / series.numberOfInstances (R4, R5): 'Number of "
-     "Series in the Study. This value given may be larger than the number of series elements this "
-     "Resource contains due to resource availability, security, or other factors.' — never smaller.")
-rule("imaging.study-modality", WARNING, "A series modality missing from the study's modality list",
-     "ImagingStudy.modality: R5 'A list of all the distinct values of series.modality'; R4 'A list of "
-     "all the series.modality values that are actual acquisition modalities'.")
-rule("imaging.one-patient", ERROR, "Referenced studies belong to another patient",
-     "ImagingExcerpt 1.4.0 (seed 000): 'The referenced SOP Instances (images or other content) are for "
-     "a single patient'; ImagingManifest STU3 and ImagingSelection (one series of one study) likewise: "
-     "the subject (STU3: patient) of every referenced ImagingStudy is the resource's patient/subject.")
-rule("imaging.frame-number", ERROR, "Frame, segment or ROI list malformed, duplicated, or numbered from 0",
-     "ImagingSelection R5 snapshot 1 (seed 001) frameList: 'Encoded as a comma separated list of one or "
-     "more non duplicate frame numbers' (segmentList, roiList alike); DICOM PS3.3 Table 10-3 Referenced "
-     "Frame Number: 'The first frame shall be denoted as frame number 1'; applied to R5/R6 "
-     "instance.subset and 1.4.0 frameNumbers.")
-rule("imaging.region-geometry", ERROR, "Region coordinates do not fit the region type",
-     "DICOM PS3.3 C.18.6 (2D) / C.18.9 (3D) graphic types, as worded by the ImagingSelection graphic "
-     "type code systems: coordinates are whole (x,y) pairs or (x,y,z) triplets; point 1, circle 2, "
-     "ellipse 4, ellipsoid 6, polyline/interpolated ≥2, multipoint ≥1, polygon closed with ≥4.")
-rule("imaging.region-frame-of-reference", ERROR, "3D region without a frame of reference",
-     "ImagingSelection imageRegion3D.coordinate (R5 5.0.0): '(x,y,z) triplets … in the patient-relative "
-     "Reference Coordinate System defined by ImagingSelection.frameOfReferenceUid element' (seed 001: "
-     "'in the coordinate system specified by the frameOfReferenceUid element').")
-rule("imaging.region-coplanar", WARNING, "3D polygon points are not coplanar",
-     "ImagingSelection 3D graphic type polygon (R5 5.0.0, DICOM PS3.3 C.18.9): 'the points shall be "
-     "coplanar'. A warning: coordinates are decimals and planarity is checked within a tolerance.")
-rule("imaging.endpoint-address", ERROR, "DICOM endpoint address breaks the connection type's URL rule",
-     "ImagingStudy R4 §Endpoint (seed 002): WADO-RS 'only the scheme, authority and path are included. "
-     "Sub-services, such as study, shall not be specified. The path shall not contain a trailing "
-     "slash.' (a path segment 'study', a DICOMweb resource name, or a UID of the study that points to the "
-     "endpoint names a sub-service); WADO-URI and IID: 'Neither a question mark (\"?\") nor any query "
-     "parameters shall be included.'")
-rule("imaging.endpoint-level", WARNING, "IHE IID endpoint used at series level",
-     "ImagingStudy R4 §Endpoint (seed 002): 'An IID-type Endpoint should be used only at the study level.'")
-
-
-def render_markdown() -> str:
-    lines = ["# Rule catalog", "", "Generated from `harness/validation/catalog.py`.", "",
-             "| rule | severity | what | requirement |", "|---|---|---|---|"]
-    for r in all_rules():
-        lines.append(f"| `{r.id}` | {r.severity} | {r.title} | {r.requirement} |")
-    return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    print(render_markdown(), end="")

@@ -17,7 +17,7 @@ from harness.validation.compiler import Child, Node
 from harness.validation.primitives import INT_RANGES, MAX_STRING
 from harness.validation.structure import URI_TYPES, Pending, reference_target_problem
 
-#: regexes of the definitions with an exact plain-Python equivalent (tests/test_fastpath.py
+#: regexes of the definitions with an exact plain-Python equivalent (tests/validation/test_fastpath.py
 #: proves each on generated strings); matched in re.ASCII mode, where \S is anything but
 #: space, \t, \n, \r, \f and \v
 NATIVE_PATTERNS: dict[str, str] = {
@@ -46,7 +46,7 @@ def id_fails(v: str) -> bool:
     return False
 
 
-#: regexes with a function that is True exactly where the regex fails (tests/test_fastpath.py
+#: regexes with a function that is True exactly where the regex fails (tests/validation/test_fastpath.py
 #: proves each on generated strings). The compiled build calls it in place of the regex and of the
 #: memory of matched values, as it is faster than both for the values that do not repeat (an id,
 #: a UID); from source the regex is faster, so it stays.

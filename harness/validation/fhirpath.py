@@ -19,6 +19,7 @@ import fhirpathpy
 from fhirpathpy.engine.util import get_data
 from fhirpathpy.models import models as _MODELS
 
+from harness.definitions import versions
 from harness.validation import quantities, ucum
 from harness.validation.fhirpath_tree import compile_expression
 from harness.validation.narrative import check_div
@@ -160,12 +161,11 @@ def _silent_trace(*args, **kwargs) -> None:
     """trace() in constraints (dom-3) would print to stdout; the validator's output is its own."""
 
 
-#: the fhirpathpy type model per version family. stu3 (3.0.2) has fhirpathpy's own STU3 model
-#: (its choice types and type hierarchy: ImagingManifest, ProcedureRequest, ...); on the whole STU3
-#: examples package it gives the same results as the r4 model. The 1.4.0 ballot has no model and
-#: is validated over R4 types, so it takes r4.
-MODEL_FOR = {"stu3-ballot": "r4", "stu3": "stu3", "r4": "r4", "r4b": "r4",
-             "r5-snapshot1": "r5", "r5": "r5", "r6-ballot2": "r5"}
+#: the fhirpathpy type model per version: the version table's fhirpathModel column. stu3 (3.0.2) has
+#: fhirpathpy's own STU3 model (its choice types and type hierarchy: ImagingManifest,
+#: ProcedureRequest, ...); on the whole STU3 examples package it gives the same results as the r4
+#: model. The 1.4.0 ballot has no model and is validated over R4 types, so it takes r4.
+MODEL_FOR = versions.model_for()
 
 
 class Evaluator:

@@ -10,7 +10,6 @@ from typing import Callable
 
 from harness.validation.compiler import Constraint
 from harness.validation.datetimes import period_ok
-from harness.validation.fhirpath import EvalContext, Evaluator, NotEvaluable
 from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue
 from harness.validation.narrative import check_div
 from harness.validation.native import NATIVE_EXPRESSIONS
@@ -82,16 +81,30 @@ NARRATIVE_KEYS = {("Narrative", "txt-1"), ("Narrative", "txt-2")}
 _BY_KEY, _BY_EXPRESSION, _GENERAL = "by-key", "by-expression", "general"
 #: by-key natives that read only the element itself (dom-* need the whole resource's '#' references)
 ELEMENT_ONLY = frozenset({("Extension", "ext-1"), ("Period", "per-1")})
+MAX_SHARED_VIOLATIONS = 4096
 _SEVERITY = {"error": ERROR, "warning": WARNING, "information": INFORMATION}
 
 
 class InvariantPass:
     def __init__(self, version: str, label: str, membership, native: bool = True):
         self._native = native
-        self.evaluator = Evaluator(version)
+        self._version = version
+        self._evaluator = None  # fhirpathpy is imported when an expression first needs it (start-up)
         self.label = label
         self.membership = membership
         self._compiled: dict[int, tuple] = {}  # id(constraints tuple) -> _compile's entry
+        # (id(constraint), location) -> (constraint, its violation there): an Issue is immutable, so
+        # the dom-6 warning of every resource without narrative is one object (fewer objects made,
+        # and an NDJSON worker's chunk pickles it once)
+        self._violations: dict[tuple[int, str], tuple[Constraint, Issue]] = {}
+
+    @property
+    def evaluator(self):
+        if self._evaluator is None:
+            from harness.validation.fhirpath import Evaluator
+
+            self._evaluator = Evaluator(self._version)
+        return self._evaluator
 
     def run(self, pending: list[Pending], bundle: dict | None, local_refs: dict | None = None) -> list[Issue]:
         issues: list[Issue] = []
@@ -164,8 +177,14 @@ class InvariantPass:
         return c, _GENERAL, None
 
     def _violation(self, c: Constraint, p: Pending) -> Issue:
-        return Issue(_SEVERITY.get(c.severity, ERROR), f"invariant.{c.key}", p.location,
-                     f"{c.key}: {c.human}", self._requirement(c))
+        known = self._violations.get((id(c), p.location))
+        if known is not None and known[0] is c:
+            return known[1]
+        issue = Issue(_SEVERITY.get(c.severity, ERROR), f"invariant.{c.key}", p.location,
+                      f"{c.key}: {c.human}", self._requirement(c))
+        if len(self._violations) < MAX_SHARED_VIOLATIONS:  # bounded: locations of a hostile input vary
+            self._violations[(id(c), p.location)] = (c, issue)
+        return issue
 
     def _requirement(self, c: Constraint) -> str:
         return f"{self.label} {c.owner}: {c.key} '{c.human}'"
@@ -179,6 +198,8 @@ class InvariantPass:
                     issues.append(Issue(prob.severity, rule, p.location, prob.message, self._requirement(c)))
             return
         # the natives ran in run(); here: fhirpathpy, and natives given a non-object value
+        from harness.validation.fhirpath import EvalContext, NotEvaluable
+
         ctx = EvalContext(root=p.root, resource=p.resource, bundle=bundle, membership=self.membership)
         try:
             result = self.evaluator.evaluate(c.expression, p.value, p.type_path, ctx)

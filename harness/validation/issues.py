@@ -24,6 +24,10 @@ class Issue:
         if self.severity not in SEVERITIES:
             raise ValueError(f"unknown severity {self.severity!r}")
 
+    def __reduce__(self):  # pickled as its fields (NDJSON workers send thousands): the dataclass's own
+        # getstate/setstate pair costs several times more per object
+        return Issue, (self.severity, self.rule, self.location, self.message, self.requirement)
+
     def as_dict(self) -> dict:
         return {
             "severity": self.severity,
@@ -83,10 +87,20 @@ class Result:
 
     @property
     def valid(self) -> bool:
-        return not any(i.severity == ERROR for i in self.issues)
+        for i in self.issues:  # loops, not generator expressions: read several times per result
+            if i.severity == ERROR:
+                return False
+        return True
 
     def count(self, severity: str) -> int:
-        return sum(1 for i in self.issues if i.severity == severity)
+        n = 0
+        for i in self.issues:
+            if i.severity == severity:
+                n += 1
+        return n
+
+    def __reduce__(self):
+        return Result, (self.source, self.resource_type, self.id, self.fhir_version, self.issues)
 
     def as_dict(self) -> dict:
         return {

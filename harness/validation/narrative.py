@@ -217,7 +217,7 @@ def _plainly_fine(div: str, max_depth: int) -> bool:
     """True only when the expat check below would find nothing: the XHTML root, then text and
     attribute-less tags of allowed elements, properly nested, with some non-whitespace text. The
     usual generated narrative (a <p> or two) is decided here at regex speed; anything else, and
-    everything with a finding, is parsed (tests/test_narrative.py holds the two to each other)."""
+    everything with a finding, is parsed (tests/validation/test_narrative.py holds the two to each other)."""
     if not (div.startswith(_ROOT_OPEN) and div.endswith("</div>")):
         return False
     inner = div[len(_ROOT_OPEN):-6]

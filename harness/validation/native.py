@@ -3,7 +3,7 @@
 These constraints sit on Reference, Coding, Identifier, ContactPoint, Attachment and Quantity, so
 they run many times per resource; in fhirpathpy each costs about 70 µs. Keying by the expression
 text (not by the key) means a version whose expression differs simply falls back to fhirpathpy,
-and tests/test_native_invariants.py proves each function agrees with fhirpathpy on every fixture
+and tests/validation/test_native_invariants.py proves each function agrees with fhirpathpy on every fixture
 and on the official imaging examples.
 
 Each function takes (value, root resource) and returns True (holds) or False (violated).

@@ -50,9 +50,46 @@ def _worker_start() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _chunk_in_worker(args: tuple[str, int, list[bytes]]) -> list[Result]:
+def _chunk_in_worker(args: tuple[str, int, list[bytes] | tuple[int, int]]) -> list[Result]:
+    """A chunk given as its lines, or as (offset, length) of whole lines the worker reads itself
+    from the file it inherited (the parent sends 24 bytes instead of the lines)."""
     name, start, lines = args
+    if isinstance(lines, tuple):
+        lines = _split(os.pread(_WORKER["fd"], lines[1], lines[0]))
     return _lines(name, start, lines, _WORKER.get("version"), _WORKER.get("resolver"))
+
+
+def _split(data: bytes) -> list[bytes]:
+    """The lines of data as iterating a binary file gives them: split at b"\n", each kept with it."""
+    parts = data.split(b"\n")
+    lines = [part + b"\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+CHUNK_BYTES = 512 * 1024  # a worker's chunk when it reads the lines itself
+
+
+def _ranges(f) -> Iterator[tuple[int, tuple[int, int]]]:
+    """(first line number, (offset, length)) of consecutive runs of whole lines, read from f's
+    current position to its end: the lines are only counted here, a worker reads them."""
+    line, offset, pending = 1, f.tell(), b""
+    while True:
+        data = f.read(CHUNK_BYTES)
+        if not data:
+            if pending:
+                yield line, (offset, len(pending))
+            return
+        block = pending + data if pending else data  # pending: a line longer than a block
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            pending = block
+            continue
+        yield line, (offset, cut)
+        line += block.count(b"\n", 0, cut)
+        offset += cut
+        pending = block[cut:]
 
 
 def _chunks(f) -> Iterator[tuple[int, list[bytes]]]:
@@ -85,18 +122,21 @@ def validate_ndjson(name: str, path: Path, version: str | None, resolver: Resolv
             for start, lines in _chunks(f):
                 yield from _lines(name, start, lines, version, resolver)
             return
-        chunks = _chunks(f)
         # the first lines here: they compile what validation needs (definitions, generated checkers,
         # value sets) in this process, so the forked workers start warm instead of each compiling;
         # the rest of the first chunk goes to the workers (a whole chunk here kept a file of a few
-        # chunks on one core)
-        first = next(chunks, None)
+        # chunks on one core). The workers read the other chunks themselves, by offset: this process
+        # only counts their lines, so it is free for the results (it was the bottleneck)
+        first = next(_chunks(f), None)
+        chunks: Iterator = iter(())
         if first is not None:
             start, lines = first
             yield from _lines(name, start, lines[:WARM_LINES], version, resolver)
             rest = [(start + WARM_LINES, lines[WARM_LINES:])] if len(lines) > WARM_LINES else []
-            chunks = itertools.chain(rest, chunks)
-        _WORKER.update(version=version, resolver=resolver)
+            f.seek(sum(map(len, lines)))
+            after = start + len(lines) - 1  # bound now: the loop below rebinds start and lines
+            chunks = itertools.chain(rest, ((after + n, at) for n, at in _ranges(f)))
+        _WORKER.update(version=version, resolver=resolver, fd=f.fileno())
         ctx = multiprocessing.get_context("fork")
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write)
         try:

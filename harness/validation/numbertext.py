@@ -2,7 +2,7 @@
 
 A parsed number keeps only its value, but a decimal's text is what FHIR's regex judges (R5: at most
 18 digits before the point and 17 after). SAFE_NUMBER is a form of number text every version's
-decimal regex accepts (tests/test_fidelity.py proves it against each); the parser keeps the text
+decimal regex accepts (tests/validation/test_fidelity.py proves it against each); the parser keeps the text
 of any float token outside it. number_texts_needed tells, from the raw bytes and without parsing,
 whether a document may hold such a token, so that a parser which cannot keep texts (orjson) hands
 it to one that can (the stdlib's, with a parse_float hook).
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-#: number tokens whose text every version's decimal regex accepts (tests/test_fidelity.py proves it
+#: number tokens whose text every version's decimal regex accepts (tests/validation/test_fidelity.py proves it
 #: against each version's): at most 18 digits before the point and 17 after (R5), and no exponent
 #: (STU3's regex has none). Texts outside it are recorded (jsonparse.Duplicates.numbers).
 SAFE_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?", re.ASCII)

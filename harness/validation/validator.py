@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from harness import definitions, imaging
+from harness.definitions import versions
 from harness.imaging.context import Resolver
 from harness.validation.compiler import Compiler
 from harness.validation.fastpath import FastPath
@@ -13,7 +14,7 @@ from harness.validation.issues import ERROR, INFORMATION, Issue, Issues, Result
 from harness.validation.structure import Walker
 from harness.validation import references, terminology
 
-DEFAULT_VERSION = "r5"
+DEFAULT_VERSION = versions.default()  # the version table's
 
 
 class Validator:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from _version_table import version_table
+
 # --- constraints (key -> definition), copied verbatim from the packages ---------------------------
 
 _ELE_1 = {
@@ -133,13 +135,13 @@ _BACKBONE = [
 
 BASES = {
     "r4": {
-        "label": "FHIR R4 4.0.1",
+        "label": version_table().row("r4").label,
         "constraints": {**_dom(_DOM3_R4), "ele-1": _ELE_1, "ext-1": _EXT_1},
         "resource": _R4_RESOURCE,
         "backbone": _BACKBONE,
     },
     "r5": {
-        "label": "FHIR R5 5.0.0",
+        "label": version_table().row("r5").label,
         "constraints": {**_dom(_DOM3_R5), "ele-1": _ELE_1, "ext-1": _EXT_1},
         "resource": _R5_RESOURCE,
         "backbone": _BACKBONE,

@@ -12,12 +12,13 @@ cited from the templates. Element order follows the XML template (issued between
 
 from __future__ import annotations
 
+from _version_table import version_table
 from seeded.base import el, enumerated, not_enumerated, resource_type, search_param
 
 SEED = "shared/seeds/001_fa381ef43e923bdc.txt"
 VERSION = "r5-snapshot1"
-FHIR_VERSION = "5.0.0-snapshot1"
-INHERITS = "r5"
+_ROW = version_table().row(VERSION)
+FHIR_VERSION, INHERITS = _ROW.fhir_version, _ROW.inherits  # the version table's
 TAG = "seed 001 (ImagingSelection R5 snapshot1)"
 
 # Value set URLs. Seed 001 prints binding *names* only.

@@ -10,12 +10,13 @@ states no invariants and has no search parameter table.
 
 from __future__ import annotations
 
+from _version_table import version_table
 from seeded.base import el, enumerated, not_enumerated, resource_type
 
 SEED = "shared/seeds/004_7f17bba17dbbda96.txt"
 VERSION = "r6-ballot2"
-FHIR_VERSION = "6.0.0-ballot2"
-INHERITS = "r5"
+_ROW = version_table().row(VERSION)
+FHIR_VERSION, INHERITS = _ROW.fhir_version, _ROW.inherits  # the version table's
 TAG = "seed 004 (ImagingSelection R6 ballot2)"
 
 # binding URLs exactly as the seed gives them, "|6.0.0-ballot2" moved to the value set's version

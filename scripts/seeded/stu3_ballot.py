@@ -9,12 +9,13 @@ the JSON template agrees with it on every element.
 
 from __future__ import annotations
 
+from _version_table import version_table
 from seeded.base import El, el, enumerated, not_enumerated, resource_type, search_param
 
 SEED = "shared/seeds/000_961ab96e591430f7.txt"
 VERSION = "stu3-ballot"
-FHIR_VERSION = "1.4.0"
-INHERITS = "r4"
+_ROW = version_table().row(VERSION)
+FHIR_VERSION, INHERITS = _ROW.fhir_version, _ROW.inherits  # the version table's
 TAG = "seed 000 (ImagingExcerpt 1.4.0)"
 
 # Value set URLs: the seed names the bindings (KOStitle, dWebType, MimeType / "BCP 13 (RFCs 2045, 2046,

@@ -3,11 +3,11 @@ validator, the single-series rule resolved against the corpus's own studies. Fas
 
 import re
 import sys
-from pathlib import Path
 
 import orjson
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shared import ROOT
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from corpus import r4_studies, r5_imaging  # noqa: E402

@@ -6,12 +6,12 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import orjson
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shared import ROOT
+
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import peer_process  # noqa: E402

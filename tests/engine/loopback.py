@@ -7,9 +7,9 @@ request is recorded (method, path, headers, body).
 from __future__ import annotations
 
 import json
-import threading
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.shared import http_server
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,20 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _answer
 
 
-@contextmanager
 def serve(routes: dict):
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    srv.daemon_threads = True
-    srv.routes = routes
-    srv.requests = []
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
-        srv.base = f"http://127.0.0.1:{srv.server_address[1]}"
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    """The server (tests/shared.py's http_server) answering routes; yields it (.base, .requests)."""
+    return http_server(_Handler, routes=routes, requests=[])
 
 
 def capability(version="5.0.0", resources=None, system=("transaction",)):

@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shared import ROOT, cli_env, run_cli
+
 SECRET = "env-token-5e6f7a8b"
 
 
 def cli(*args, env=None, cwd=None):
-    e = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
-    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True,
-                          env=e, cwd=cwd or ROOT, timeout=120)
+    return run_cli(*args, env=cli_env(**(env or {})), cwd=cwd or ROOT, timeout=120)
 
 
 def free_port() -> int:

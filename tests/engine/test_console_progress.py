@@ -11,29 +11,24 @@ import pty
 import re
 import struct
 import subprocess
-import sys
 import termios
 from pathlib import Path
 
 from harness.engine.events import CaseResult, StepResult
 from harness.engine.http import Exchange
 from harness.reports.console import LINE_LIMIT, case_line
+from tests.shared import ROOT, cli_argv, cli_env, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 BAR = re.compile(r"cases .*?(\d+|\?)/(\d+|\?)")
-
-
-def _env() -> dict:
-    return dict(os.environ, PYTHONPATH=str(ROOT))
 
 
 def _under_a_terminal(args: list[str]) -> tuple[int, str]:
     """Run the CLI with stdin, stdout and stderr on a pseudo-terminal (120 columns); all it printed."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    p = subprocess.Popen([sys.executable, "-m", "harness", *args], stdin=slave, stdout=slave, stderr=slave,
-                         env=_env(), cwd=ROOT, close_fds=True)
+    p = subprocess.Popen(cli_argv(*args), stdin=slave, stdout=slave, stderr=slave, env=cli_env(), cwd=ROOT,
+                         close_fds=True)
     os.close(slave)
     out = b""
     while True:
@@ -68,9 +63,7 @@ def test_bar_total_on_a_terminal_is_the_number_of_cases_that_run(tmp_path: Path)
 
 
 def test_no_terminal_no_bar_one_line_per_failure(tmp_path: Path):
-    p = subprocess.run([sys.executable, "-m", "harness", "run", "--fault", "ignore-include",
-                        "--reports-dir", str(tmp_path)], capture_output=True, text=True, env=_env(), cwd=ROOT,
-                       timeout=120)
+    p = run_cli("run", "--fault", "ignore-include", "--reports-dir", str(tmp_path), timeout=120)
     assert p.returncode == 1, p.stderr
     cases = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["cases"]
     failed = [c for c in cases if c["status"] in ("failed", "error")]

@@ -12,8 +12,8 @@ import pytest
 
 from harness.engine.loader import load_cases
 from harness.engine.session import RunOptions, execute
-from harness.server.embedded import running
 from harness.server.faults import FAULTS
+from tests.engine.inprocess import in_process
 
 from .test_run_embedded import KNOWN_SERVER_DEFECTS
 
@@ -63,7 +63,7 @@ def test_fault_fails_matching_cases(fault):
     expected = EXPECTED[fault]
     ids = None if FULL else sorted(expected | CONTROLS)
     cases = load_cases(case_ids=ids or ())
-    with running("r5", faults=(fault,)) as base:
+    with in_process("r5", (fault,)) as base:
         result, code = execute(cases, RunOptions(server=base, timeout=10))
     failed = {c.case.id for c in result.cases if c.status in ("failed", "error")} - KNOWN_SERVER_DEFECTS
     if FULL and fault in SECONDARY:
@@ -84,7 +84,7 @@ def test_creates_answered_without_a_body_fail_no_case():
     """Issue #24 item 2: a server may answer a create with 201, a Location and no body (whatever
     Prefer asks); every capture of a created id then reads Location, and the delete cases test the
     delete itself instead of failing with "capture id: id is empty"."""
-    with running("r5", faults=("no-body-on-create",)) as base:
+    with in_process("r5", ("no-body-on-create",)) as base:
         result, code = execute(load_cases(), RunOptions(server=base, timeout=10))
     bad = {c.case.id: c.message for c in result.cases if c.status in ("failed", "error")}
     assert not bad and code == 0, bad

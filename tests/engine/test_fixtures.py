@@ -11,8 +11,8 @@ import pytest
 from harness.engine import fixtures as fx
 from harness.engine.http import Client, ClientConfig
 from harness import imaging
-from harness.server.embedded import running
 from harness.validation.validator import validate_value
+from tests.engine.inprocess import in_process
 
 UID = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 
@@ -63,7 +63,7 @@ def test_selections_are_single_series():
 @pytest.mark.parametrize("transaction", [True, False])
 def test_load_keeps_server_ids_rewrites_references_and_tags(transaction):
     created = []
-    with running("r5") as base:
+    with in_process("r5") as base:
         client = Client(ClientConfig(base))
         loaded = fx.load_dataset(client, "r5", "run123", transaction, created.append)
         study = client.request("GET", loaded.refs["study-ct-chest"]).json()

@@ -10,11 +10,11 @@ import pytest
 from harness.engine.oracle_suite import SUITE, OracleCheck
 from harness.engine.session import RunOptions, execute
 from harness.search import Oracle
-from harness.server.embedded import running
+from tests.engine.inprocess import in_process
 
 
 def _run(version: str = "r5", faults=()) -> list:
-    with running(version=version, faults=faults) as base:
+    with in_process(version, faults) as base:
         result, _ = execute([], RunOptions(server=base, oracle=True))
     assert result.status != "error", result.message
     return [r for r in result.cases if r.case.suite == SUITE]

@@ -15,8 +15,8 @@ from harness.engine.session import RunOptions, execute
 from harness.reports.registry import FORMATS, FileReport
 from harness.server.embedded import running
 from harness.validation.validator import validate_value
+from tests.shared import ROOT, load_json
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-9f8e7d6c5b4a-secret"
 #: defects of the reference server found by the suites (none left: the server branch fixed them)
 KNOWN_SERVER_DEFECTS: set[str] = set()
@@ -43,7 +43,7 @@ def r5_run(tmp_path_factory):
 
 def _create_foreign(base):
     import requests
-    study = json.loads((ROOT / "fixtures/datasets/r5/study-ct-chest.json").read_text())
+    study = load_json("fixtures/datasets/r5/study-ct-chest.json")
     study.pop("id")
     study["subject"] = {"display": "someone else's patient"}
     for k in ("basedOn", "referrer", "endpoint"):
@@ -139,7 +139,7 @@ def test_junit_read_by_a_junit_consumer(r5_run):
 
 def test_json_report_matches_schema(r5_run):
     data = json.loads((r5_run["tmp"] / "results.json").read_text())
-    schema = json.loads((ROOT / "docs" / "results.schema.json").read_text())
+    schema = load_json("docs/results.schema.json")
     jsonschema.Draft202012Validator(schema).validate(data)
     assert data["summary"]["total"] == len(r5_run["result"].cases)
 
@@ -197,7 +197,7 @@ def test_unreachable_server_still_writes_reports(tmp_path):
     assert tr["status"] == "stopped" and tr["result"] == "fail"
     assert validate_value(tr, "tr", "r5").valid
     data = json.loads((tmp_path / "results.json").read_text())
-    jsonschema.Draft202012Validator(json.loads((ROOT / "docs" / "results.schema.json").read_text())).validate(data)
+    jsonschema.Draft202012Validator(load_json("docs/results.schema.json")).validate(data)
     assert data["run"]["status"] == "error"
 
 

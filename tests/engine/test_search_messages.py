@@ -5,64 +5,29 @@ ImagingSelection.status, as a server implementing the published definition does.
 
 from __future__ import annotations
 
-import threading
-import urllib.error
 import urllib.parse
-import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness.engine.oracle_suite import OracleCheck
 from harness.search import Oracle
+from tests.proxy import Request, forwarding_proxy
 
 
-class _Proxy(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def _forward(self):
-        srv = self.server
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        path, _, query = self.path.partition("?")
-        if path.rstrip("/").endswith("/ImagingSelection") or path.rstrip("/") == "/ImagingSelection":
-            pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-            pairs = [(("status" + k[4:]) if k == "code" or k.startswith("code:") else k, v) for k, v in pairs]
-            query = urllib.parse.urlencode(pairs)
-        url = srv.backend + path + ("?" + query if query else "")
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        req = urllib.request.Request(url, data=body, method=self.command, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                status, rh, data = r.status, dict(r.headers), r.read()
-        except urllib.error.HTTPError as e:
-            status, rh, data = e.code, dict(e.headers), e.read()
-        data = data.replace(srv.backend.encode(), srv.base.encode())
-        self.send_response(status)
-        for k, v in rh.items():
-            if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
-                self.send_header(k, v.replace(srv.backend, srv.base))
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _forward
+def _published_code(req: Request) -> None:
+    """An ImagingSelection search's `code` parameters (any modifier) become `status` ones."""
+    path, _, query = req.path.partition("?")
+    if path.rstrip("/").endswith("/ImagingSelection"):
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        pairs = [(("status" + k[4:]) if k == "code" or k.startswith("code:") else k, v) for k, v in pairs]
+        query = urllib.parse.urlencode(pairs)
+        req.path = path + ("?" + query if query else "")
 
 
 @contextmanager
-def published_clinical_code(backend: str):
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
-    srv.daemon_threads = True
-    srv.backend = backend.rstrip("/")
-    srv.base = f"http://127.0.0.1:{srv.server_address[1]}"
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield srv.base
-    finally:
-        srv.shutdown()
-        srv.server_close()
+def published_clinical_code(backend: str) -> Iterator[str]:
+    with forwarding_proxy(backend, on_request=_published_code) as proxy:
+        yield proxy.base
 
 
 STUDIES = [{"resourceType": "ImagingStudy", "id": i, "status": "available", "subject": {"reference": "Patient/p"},
@@ -140,9 +105,9 @@ def test_included_entries_without_search_mode_count_as_included():
 
 def test_the_generated_paging_case_names_the_unreachable_page():
     from harness.engine.session import RunOptions, execute
-    from harness.server.embedded import running
+    from tests.engine.inprocess import in_process
 
-    with running("r5", faults=("drop-last-page",)) as base:
+    with in_process("r5", ("drop-last-page",)) as base:
         result, _ = execute([], RunOptions(server=base, oracle=True, oracle_filter=lambda c: c.id.endswith(".paging")))
     failed = [r for r in result.cases if r.status == "failed"]
     assert len(failed) == 2

@@ -16,6 +16,7 @@ from harness.engine.session import RunOptions, execute
 from harness.reports.console import Console
 from harness.server.embedded import running
 from harness.server.faults import OPTIONS
+from tests.engine.inprocess import in_process
 
 from .test_run_embedded import KNOWN_SERVER_DEFECTS
 
@@ -24,7 +25,7 @@ def _run(version: str, options: tuple[str, ...], *, runs: int = 1, subscribers=(
     """The hand-written cases and the search-oracle suite; with runs=2 the first run leaves its data
     behind (look-alike foreign data: the same values under another run's tag) and the second is returned."""
     cases = load_cases()
-    with running(version, faults=options) as base:
+    with in_process(version, options) as base:
         for _ in range(runs - 1):
             execute(cases, RunOptions(server=base, oracle=True, cleanup=False))
         result, code = execute(cases, RunOptions(server=base, oracle=True), subscribers)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shared import ROOT
+
 PURE_ENV = "IMAGING_HARNESS_PURE"
 
 

@@ -15,7 +15,8 @@ import yaml
 
 from harness.engine.loader import load_cases
 from harness.server.embedded import running
-from tests.install.conftest import ROOT, clean_env, run
+from tests.install.conftest import clean_env, run
+from tests.shared import ROOT
 
 pytestmark = pytest.mark.slow
 

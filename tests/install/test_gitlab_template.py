@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from harness.server.embedded import running
-from tests.install.conftest import ROOT, clean_env, run
+from tests.install.conftest import clean_env, run
+from tests.shared import ROOT
 
 pytestmark = pytest.mark.slow
 

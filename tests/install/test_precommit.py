@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.conftest import ROOT, clean_env, copy_checkout, run
+from tests.install.conftest import clean_env, copy_checkout, run
+from tests.shared import load_json
 
 pytestmark = pytest.mark.slow
 
@@ -53,12 +54,8 @@ def pre_commit(repo: Path, *args) -> subprocess.CompletedProcess:
     return run([sys.executable, "-m", "pre_commit", *args], cwd=repo, env=_env(repo), timeout=1200)
 
 
-def _load(rel: str) -> dict:
-    return json.loads((ROOT / rel).read_text(encoding="utf-8"))
-
-
 def test_try_repo_validates_the_staged_files(hook_repo, tmp_path):
-    valid = _load("fixtures/valid/r5/imagingstudy-ct-chest.json")
+    valid = load_json("fixtures/valid/r5/imagingstudy-ct-chest.json")
     invalid = json.loads(json.dumps(valid))
     invalid["status"] = "finished-ish"  # not in the required binding
     repo = project(tmp_path, {"good.json": valid, "bad.json": invalid})
@@ -71,7 +68,7 @@ def test_try_repo_validates_the_staged_files(hook_repo, tmp_path):
 
 
 def test_the_fhir_version_is_the_hooks_argument(hook_repo, tmp_path):
-    study = _load("fixtures/valid/r4/imagingstudy-ct-abdomen.json")  # valid R4, invalid R5
+    study = load_json("fixtures/valid/r4/imagingstudy-ct-abdomen.json")  # valid R4, invalid R5
     broken = json.loads(json.dumps(study))
     del broken["series"][0]["uid"]
     repo = project(tmp_path, {"study.json": study, "broken.json": broken})

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from harness.engine.loader import load_cases
 from harness.server.embedded import running
+from tests.shared import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-plugin-token-4711"
 
 

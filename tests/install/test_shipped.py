@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import ast
 import os
-from pathlib import Path
 
 from harness import compiled, shipped
 from harness.engine import fixtures, loader
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shared import ROOT
 
 
 def test_a_checkout_reads_the_top_level_folders():

@@ -4,17 +4,14 @@ README's statement about `--fault ignore-include` (item 12) as a run shows it.""
 
 from __future__ import annotations
 
+import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 from harness.engine.events import RunResult
 from harness.engine.loader import load_cases
 from harness.reports import summary
 from harness.reports.registry import DEFAULT, FORMATS
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shared import ROOT, run_cli
 
 
 def _run_with(messages: list[str]) -> RunResult:
@@ -61,9 +58,8 @@ def test_the_summary_is_registered_and_written_only_when_asked():
 
 def test_run_with_a_fault_writes_the_summary_and_the_readme_counts_match(tmp_path):
     out = tmp_path / "summary.md"
-    done = subprocess.run([sys.executable, "-m", "harness", "run", "--fault", "ignore-include", "--summary", str(out),
-                           "--reports-dir", str(tmp_path / "reports")], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=600)
+    done = run_cli("run", "--fault", "ignore-include", "--summary", str(out), "--reports-dir", str(tmp_path / "reports"),
+                   env=dict(os.environ), cwd=tmp_path, timeout=600)
     assert done.returncode == 1, done.stderr[-2000:]
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(FORMATS[n][1] for n in DEFAULT)
     text = out.read_text(encoding="utf-8")

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.install.conftest import ROOT, run
+from tests.install.conftest import run
+from tests.shared import DEFAULT_REPORTS, ROOT
 
 pytestmark = pytest.mark.slow
-
-REPORTS = ("junit.xml", "results.json", "testreport.json", "report.html")
 
 
 def compiled_modules() -> list[str]:
@@ -61,7 +60,7 @@ def test_run_and_cases_from_an_empty_folder(installed, tmp_path):
     empty.mkdir()
     done = run([installed / "imaging-harness", "run"], cwd=empty)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert sorted(p.name for p in (empty / "reports").iterdir()) == sorted(REPORTS)
+    assert sorted(p.name for p in (empty / "reports").iterdir()) == list(DEFAULT_REPORTS)
     results = json.loads((empty / "reports" / "results.json").read_text(encoding="utf-8"))
     from harness.engine.loader import load_cases
 

@@ -14,7 +14,7 @@ It forwards every request upstream and spoils the answer, one way per mode:
   and headers (``Content-Type`` parameters, ``ETag``, a header of its own).
 
 What it adds to ids and queries it removes again from requests before they go upstream, so the run
-itself still works. Every request it receives is recorded (method, path, headers).
+itself still works. Every request it receives is recorded (tests/proxy.py's Request).
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
 from urllib.parse import quote, unquote
 
-import requests
+from requests.structures import CaseInsensitiveDict
+
+from tests.proxy import Reply, Request, forwarding_proxy
+from tests.shared import resources
 
 #: what the control mode injects: lone surrogate, markup, OSC window title ended by BEL, CSI clear
 #: screen and colour, a C1 CSI, NUL, BEL, backspace, carriage return, DEL, a right-to-left override
@@ -43,47 +45,48 @@ def _b64(s: str) -> str:
     return base64.b64encode(s.encode()).decode()
 
 
-class _Proxy(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Hostile:
+    """The hooks of the forwarding proxy (tests/proxy.py) for one mode."""
 
-    def log_message(self, *a):
-        pass
+    def __init__(self, mode: str, id_echo: str | None) -> None:
+        self.mode, self.id_echo = mode, id_echo
 
-    def forward(self):
-        srv = self.server
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        srv.seen.append((self.command, self.path, dict(self.headers)))
-        values = [v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")]
-        path = self.path
-        if srv.mode == "echo":
-            if self.command == "GET" and "echo=" not in path:
-                auth = self.headers.get("Authorization") or ""
-                target = path + ("&" if "?" in path else "?") + "echo=" + quote(auth, safe="")
-                return self._send(302, b"", {"Location": target})
-            path = re.sub(r"[?&]echo=[^&]*", "", path)
-        path, body = srv.unspoil(path), srv.unspoil_bytes(body)
-        headers = {k: srv.unspoil(v) for k, v in self.headers.items()
-                   if k.lower() not in ("host", "content-length")}
-        r = requests.request(self.command, srv.upstream + path, data=body or None, headers=headers, timeout=30,
-                             allow_redirects=False)
-        data = r.content.replace(srv.upstream.encode(), srv.base.encode())
-        canonical = {"etag": "ETag", "location": "Location", "content-type": "Content-Type"}
-        out = {canonical.get(k.lower(), k): v.replace(srv.upstream, srv.base) for k, v in r.headers.items()
-               if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")}
+    def on_request(self, req: Request) -> Reply | None:
+        if self.mode == "echo":
+            if req.method == "GET" and "echo=" not in req.path:
+                auth = req.headers.get("Authorization") or ""
+                target = req.path + ("&" if "?" in req.path else "?") + "echo=" + quote(auth, safe="")
+                return Reply(302, b"", CaseInsensitiveDict({"Location": target}))
+            req.path = re.sub(r"[?&]echo=[^&]*", "", req.path)
+        req.path, req.body = self.unspoil(req.path), self.unspoil_bytes(req.body)
+        req.headers = {k: self.unspoil(v) for k, v in req.headers.items()}
+        return None
+
+    def on_response(self, req: Request, reply: Reply) -> None:
         parsed = None
-        if data:
+        if reply.body:
             try:
-                parsed = json.loads(data)
+                parsed = json.loads(reply.body)
             except ValueError:
                 pass
-        if srv.mode == "echo":
-            self._echo(values, out, parsed)
+        if self.mode == "echo":
+            self._echo(list(req.headers.values()), reply.headers, parsed)
         else:
-            self._control(out, parsed)
+            self._control(reply.headers, parsed)
         if parsed is not None:
-            data = json.dumps(parsed).encode()  # ensure_ascii: a lone surrogate travels as \ud800
-        self._send(r.status_code, data, out)
+            reply.body = json.dumps(parsed).encode()  # ensure_ascii: a lone surrogate travels as \ud800
+
+    def unspoil(self, text: str) -> str:
+        """Remove what this proxy added to ids, whatever way the client encoded it."""
+        if self.id_echo:
+            text = text.replace(f"-{self.id_echo}", "")
+        if self.mode == "control":
+            text = unquote(text) if "%" in text and ID_MARK in unquote(text) else text
+            text = re.sub(re.escape(ID_MARK) + r"[^/?&\"]*", "", text)
+        return text
+
+    def unspoil_bytes(self, body: bytes) -> bytes:
+        return self.unspoil(body.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass") if body else body
 
     def _echo(self, values, out, parsed):
         joined = " | ".join(values)
@@ -100,30 +103,30 @@ class _Proxy(BaseHTTPRequestHandler):
                 out[f"X-Echo-{v}"] = "1"
         out["X-Echo-B64"] = _b64(joined)
         out["X-Echo-Basic"] = ",".join(basic)
-        for res in _resources(parsed):
+        for res in resources(parsed):
             if res.get("resourceType") == "CapabilityStatement":
                 res.setdefault("software", {})["name"] = f"echo {echo}"
-            elif isinstance(res.get("id"), str) and self.server.id_echo:
-                res["id"] = f"{res['id']}-{self.server.id_echo}"
+            elif isinstance(res.get("id"), str) and self.id_echo:
+                res["id"] = f"{res['id']}-{self.id_echo}"
             for issue in res.get("issue") or []:
                 if isinstance(issue, dict):
                     issue["diagnostics"] = f"{issue.get('diagnostics', '')} echo {echo}"
-        if self.server.id_echo:  # ids, Locations, fullUrls and references agree: the run goes on
+        if self.id_echo:  # ids, Locations, fullUrls and references agree: the run goes on
             _walk_refs(parsed, self._echo_ref)
 
     def _echo_ref(self, ref: str) -> str:
         """Type/id (also inside a URL, before /_history) with the echoed value appended to the id."""
-        if not self.server.id_echo:
+        if not self.id_echo:
             return ref
         return re.sub(r"((?:^|/)[A-Z][A-Za-z]+/)([A-Za-z0-9\-.]{1,64})(?=$|/|\?)",
-                      lambda m: m.group(1) + m.group(2) + f"-{self.server.id_echo}", ref, count=1)
+                      lambda m: m.group(1) + m.group(2) + f"-{self.id_echo}", ref, count=1)
 
     def _control(self, out, parsed):
         out["Content-Type"] = out.get("Content-Type", "application/fhir+json") + f'; note="{NASTY_HEADER}"'
         if "ETag" in out:
             out["ETag"] = out["ETag"][:-1] + NASTY_HEADER + '"'
         out["X-Note"] = NASTY_HEADER
-        for res in _resources(parsed):
+        for res in resources(parsed):
             if res.get("resourceType") == "CapabilityStatement":
                 res.setdefault("software", {})["name"] = f"srv{NASTY}"
                 continue
@@ -145,17 +148,6 @@ class _Proxy(BaseHTTPRequestHandler):
                 if isinstance(res, dict) and isinstance(res.get("id"), str):
                     res["id"] += ID_MARK + NASTY
 
-    def _send(self, status, data, headers):
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
-
 
 def _walk_refs(node, change):
     """Apply change to every reference, fullUrl and location string in a parsed body."""
@@ -170,43 +162,11 @@ def _walk_refs(node, change):
             _walk_refs(v, change)
 
 
-def _resources(node):
-    """Every resource in a parsed body (the body itself, Bundle entries, contained)."""
-    if isinstance(node, dict):
-        if "resourceType" in node:
-            yield node
-        for v in node.values():
-            yield from _resources(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _resources(v)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def unspoil(self, text: str) -> str:
-        """Remove what this proxy added to ids, whatever way the client encoded it."""
-        if self.id_echo:
-            text = text.replace(f"-{self.id_echo}", "")
-        if self.mode == "control":
-            text = unquote(text) if "%" in text and ID_MARK in unquote(text) else text
-            text = re.sub(re.escape(ID_MARK) + r"[^/?&\"]*", "", text)
-        return text
-
-    def unspoil_bytes(self, body: bytes) -> bytes:
-        return self.unspoil(body.decode("utf-8", "surrogatepass")).encode("utf-8", "surrogatepass") if body else body
 
 
 @contextmanager
-def hostile_proxy(upstream: str, mode: str, id_echo: str | None = None):
-    """Yield (base URL, recorded requests). id_echo: a secret value (id-safe) appended to every id."""
-    srv = _Server(("127.0.0.1", 0), _Proxy)
-    srv.upstream, srv.mode, srv.id_echo, srv.seen = upstream.rstrip("/"), mode, id_echo, []
-    srv.base = f"http://127.0.0.1:{srv.server_address[1]}"
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield srv.base, srv.seen
-    finally:
-        srv.shutdown()
-        srv.server_close()
+def hostile_proxy(upstream: str, mode: str, id_echo: str | None = None) -> Iterator[tuple[str, list[Request]]]:
+    """Yield (base URL, requests as received). id_echo: a secret value (id-safe) appended to every id."""
+    hooks = _Hostile(mode, id_echo)
+    with forwarding_proxy(upstream, hooks.on_request, hooks.on_response) as proxy:
+        yield proxy.base, proxy.seen

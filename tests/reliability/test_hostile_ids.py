@@ -9,9 +9,7 @@ received an unusable id fails and says which id; the cleanup summary says exactl
 from __future__ import annotations
 
 import json
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 import pytest
@@ -21,7 +19,8 @@ from harness.engine.loader import load_cases
 from harness.engine.session import RunOptions, execute
 from harness.server.embedded import running
 
-from .test_safety import _foreign
+from tests.proxy import Reply, Request, forwarding_proxy
+from tests.reliability.test_safety import _foreign
 
 CASES = load_cases(suites=["crud"])
 TYPES = ("ImagingStudy", "ImagingSelection", "Patient", "Endpoint", "Practitioner", "ServiceRequest")
@@ -29,83 +28,38 @@ TYPES = ("ImagingStudy", "ImagingSelection", "Patient", "Endpoint", "Practitione
 
 @contextmanager
 def rewriting_proxy(upstream: str, rewrite):
-    """Forwards to upstream; rewrite(proxy_base, type, real_body, headers) -> (body bytes, headers)
-    changes the answer to every 201 create. Yields (base, log, made): log holds (method, path,
-    body) as received, made every "Type/id" the upstream really created."""
-    log: list[tuple[str, str, bytes]] = []
+    """The forwarding proxy (tests/proxy.py); rewrite(proxy_base, type, real_body, headers) ->
+    (body bytes, headers) changes the answer to every 201 create. Yields (base, log, made): log holds
+    the requests as received, made every "Type/id" the upstream really created."""
     made: set[str] = set()
 
-    class Proxy(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def on_response(req: Request, reply: Reply) -> None:
+        path = req.path.split("?")[0].strip("/")
+        if reply.status == 201 and req.method in ("POST", "PUT"):
+            loc = reply.headers["Location"].split("/_history")[0]
+            made.add("/".join(loc.split("/")[-2:]))
+            if req.method == "POST" and "/" not in path:
+                reply.body, reply.headers = rewrite(req.base, path, json.loads(reply.body), reply.headers)
+        if req.method == "POST" and path == "" and reply.status == 200:
+            for e in json.loads(reply.body).get("entry") or []:
+                loc = (e.get("response") or {}).get("location") or ""
+                if loc:
+                    made.add("/".join(loc.split("/_history")[0].split("/")[-2:]))
+            if getattr(rewrite, "bundles", False):
+                reply.body, reply.headers = rewrite(req.base, "", json.loads(reply.body), reply.headers)
 
-        def log_message(self, *a):
-            pass
-
-        def forward(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            log.append((self.command, self.path, body))
-            me = f"http://127.0.0.1:{self.server.server_address[1]}"
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-            r = requests.request(self.command, upstream + self.path, data=body or None, headers=headers,
-                                 timeout=30, allow_redirects=False)
-            data = r.content.replace(upstream.encode(), me.encode())
-            out = {k: v.replace(upstream, me) for k, v in r.headers.items()
-                   if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")}
-            path = self.path.split("?")[0].strip("/")
-            if r.status_code == 201 and self.command in ("POST", "PUT"):
-                loc = r.headers["Location"].split("/_history")[0]
-                made.add("/".join(loc.split("/")[-2:]))
-                if self.command == "POST" and "/" not in path:
-                    data, out = rewrite(me, path, json.loads(data), out)
-            if self.command == "POST" and path == "" and r.status_code == 200:
-                for e in r.json().get("entry") or []:
-                    loc = (e.get("response") or {}).get("location") or ""
-                    if loc:
-                        made.add("/".join(loc.split("/_history")[0].split("/")[-2:]))
-                if getattr(rewrite, "bundles", False):
-                    data, out = rewrite(me, "", json.loads(data), out)
-            self.send_response(r.status_code)
-            for k, v in out.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}", log, made
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with forwarding_proxy(upstream, on_response=on_response) as proxy:
+        yield proxy.base, proxy.seen, made
 
 
-def _with_id(value):
-    def rewrite(base, rtype, body, headers):
-        if rtype != "ImagingStudy":
-            return json.dumps(body).encode(), headers
-        body["id"] = value
-        headers["Location"] = f"{base}/ImagingStudy/{value}/_history/1"
-        return json.dumps(body).encode(), headers
-    return rewrite
-
-
-def _location_names(target: str):
+def _study_create(body_id: str | None = None, location_id: str | None = None):
+    """The ImagingStudy create's answer with the id of its body, or of its Location, replaced."""
     def rewrite(base, rtype, body, headers):
         if rtype == "ImagingStudy":
-            headers["Location"] = f"{base}/ImagingStudy/{target}/_history/1"
-        return json.dumps(body).encode(), headers
-    return rewrite
-
-
-def _body_names(target: str):
-    def rewrite(base, rtype, body, headers):
-        if rtype == "ImagingStudy":
-            body["id"] = target
+            if body_id is not None:
+                body["id"] = body_id
+            if location_id is not None:
+                headers["Location"] = f"{base}/ImagingStudy/{location_id}/_history/1"
         return json.dumps(body).encode(), headers
     return rewrite
 
@@ -130,7 +84,7 @@ def _transaction_entry_id(value):
 def _writes(log) -> list[tuple[str, str]]:
     """Every DELETE, PUT and PATCH the proxy received, those inside batch/transaction Bundles too."""
     out = []
-    for method, path, body in log:
+    for method, path, body in ((r.method, r.path, r.body) for r in log):
         if method in ("DELETE", "PUT", "PATCH"):
             out.append((method, path))
         elif method == "POST" and path.split("?")[0].strip("/") == "" and body:
@@ -184,7 +138,7 @@ BAD_IDS = ["..", ".", "a/b", "%2F", "x" * 65, "a b", ""]
 
 @pytest.mark.parametrize("bad", BAD_IDS, ids=repr)
 def test_an_unusable_id_is_never_put_in_a_url(bad):
-    result = _run(lambda foreign: _with_id(bad))
+    result = _run(lambda foreign: _study_create(bad, bad))
     by_id = {c.case.id: c for c in result.cases}
     for cid in ("crud.imagingstudy.create-read", "crud.imagingstudy.delete", "crud.imagingstudy.update-history"):
         c = by_id[cid]
@@ -194,13 +148,13 @@ def test_an_unusable_id_is_never_put_in_a_url(bad):
 
 
 def test_a_location_naming_someone_elses_resource_is_not_trusted():
-    result = _run(lambda foreign: _location_names(foreign[1]["id"]))
+    result = _run(lambda foreign: _study_create(location_id=foreign[1]["id"]))
     c = {c.case.id: c for c in result.cases}["crud.imagingstudy.create-read"]
     assert c.status == "failed" and "disagree" in c.message, c.message
 
 
 def test_a_body_naming_someone_elses_resource_is_not_trusted():
-    result = _run(lambda foreign: _body_names(foreign[1]["id"]))
+    result = _run(lambda foreign: _study_create(body_id=foreign[1]["id"]))
     c = {c.case.id: c for c in result.cases}["crud.imagingstudy.create-read"]
     assert c.status == "failed" and "disagree" in c.message, c.message
 
@@ -221,7 +175,7 @@ def test_an_unusable_id_in_the_dataset_transaction_is_never_put_in_a_url():
 
 
 def test_every_suite_through_a_server_that_answers_creates_with_dot_dot():
-    result = _run(lambda foreign: _with_id(".."), load_cases())
+    result = _run(lambda foreign: _study_create("..", ".."), load_cases())
     assert {c.case.suite for c in result.cases} >= {"crud", "structure", "bindings", "search"}
     failed = {c.case.id for c in result.cases if c.status not in ("passed", "skipped")}
     assert failed == {"crud.imagingstudy.create-read", "crud.imagingstudy.update-history",

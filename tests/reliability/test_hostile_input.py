@@ -5,9 +5,6 @@ never a traceback, and the duplicate keys FHIR JSON forbids are reported."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +12,8 @@ import requests
 
 from harness.server.app import create_validator_app
 from harness.server.embedded import serving
+from tests.shared import ROOT, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 STUDY = (ROOT / "fixtures/valid/r5/imagingstudy-ct-chest.json").read_text(encoding="utf-8")
 
 INPUTS = {
@@ -43,9 +40,7 @@ EXPECT_RULE = {"number-beyond-float": {"json.number-range", "structure.primitive
 def test_validate_answers_every_hostile_input(name: str, tmp_path: Path):
     f = tmp_path / f"{name}.json"
     f.write_bytes(INPUTS[name])
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    p = subprocess.run([sys.executable, "-m", "harness", "validate", str(f), "--format", "json"], cwd=ROOT,
-                       env=env, capture_output=True, text=True, timeout=300)
+    p = run_cli("validate", str(f), "--format", "json", timeout=300)
     assert p.returncode in (0, 1), p.stderr
     assert "Traceback" not in p.stderr + p.stdout
     doc = json.loads(p.stdout)

@@ -8,11 +8,9 @@ import gzip
 import json
 import socket
 import struct
-import threading
 import time
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
@@ -21,6 +19,7 @@ from harness.engine.loader import load_cases
 from harness.engine.session import EXIT_UNREACHABLE, RunOptions, execute
 from harness.reports.registry import FORMATS, FileReport
 from harness.server.embedded import running
+from tests.shared import http_server
 
 CASES = load_cases(suites=["capabilities", "crud", "search"])
 
@@ -122,19 +121,9 @@ class _Hostile(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_one
 
 
-@contextmanager
 def hostile(mode: str, metadata: bytes):
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    srv.daemon_threads = True
-    srv.mode, srv.metadata, srv.hits, srv.page = mode, metadata, 0, 0
-    srv.base = f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.bomb = gzip.compress(b"{" + b" " * (40 * 1024 * 1024), compresslevel=9) if mode == "gzip-bomb" else b""
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    bomb = gzip.compress(b"{" + b" " * (40 * 1024 * 1024), compresslevel=9) if mode == "gzip-bomb" else b""
+    return http_server(_Hostile, mode=mode, metadata=metadata, hits=0, page=0, bomb=bomb)
 
 
 def _run(base: str, tmp_path, **opts):

@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -18,16 +17,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-REPORTS = ["junit.xml", "report.html", "results.json", "testreport.json"]
+from tests.shared import DEFAULT_REPORTS, ROOT, cli_argv, cli_env, load_json
 
 
 def _start(args: list[str]) -> subprocess.Popen:
     """The CLI as a terminal's foreground job: SIGINT at its default (a test runner started as a
     background job of a shell has it ignored, and children inherit that), in its own process group
     so the whole group gets the signal, as a terminal sends it."""
-    return subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=ROOT,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
+    return subprocess.Popen(cli_argv(*args), cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, process_group=0,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
@@ -79,7 +76,7 @@ def _ctrl_c_after_cases(p: subprocess.Popen, cases: int) -> tuple[str, str, floa
 
 def _reports_agree(d: Path) -> dict:
     """Every report holds the same cases: those that finished; the run is marked interrupted."""
-    assert sorted(f.name for f in d.iterdir()) == REPORTS
+    assert sorted(f.name for f in d.iterdir()) == list(DEFAULT_REPORTS)
     results = json.loads((d / "results.json").read_text(encoding="utf-8"))
     run, ids = results["run"], [c["id"] for c in results["cases"]]
     assert run["status"] == "interrupted" and run["message"].startswith("interrupted by the user (Ctrl-C)")
@@ -161,7 +158,7 @@ def test_ctrl_c_while_the_reports_are_written_waits_for_them(tmp_path: Path):
     sender = _SigintOn(RunFinished)  # first subscriber: the reports are written after the signal
     result, code = _in_process(tmp_path, [sender])
     assert sender.sent == 1 and code == 130
-    assert sorted(f.name for f in tmp_path.iterdir()) == REPORTS
+    assert sorted(f.name for f in tmp_path.iterdir()) == list(DEFAULT_REPORTS)
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     # the run had finished: the reports are whole and say so (nothing was cut short)
     assert data["run"]["status"] == "completed" and len(data["cases"]) == len(result.cases) > 0
@@ -193,7 +190,7 @@ def test_ctrl_c_while_deleting_stops_the_deleting_and_lists_what_is_left(tmp_pat
 
 
 def test_ctrl_c_during_a_parallel_validate(tmp_path: Path):
-    src = json.loads((ROOT / "fixtures/valid/r5/imagingstudy-ct-chest.json").read_text(encoding="utf-8"))
+    src = load_json("fixtures/valid/r5/imagingstudy-ct-chest.json")
     big = tmp_path / "big.ndjson"
     with big.open("w", encoding="utf-8") as f:
         for i in range(12000):  # about 30 MB: above the size at which workers start

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -18,9 +16,9 @@ import pytest
 
 from harness.server.embedded import running
 from tests.reliability.hostile_proxy import MARKUP, hostile_proxy
+from tests import shared
+from tests.shared import DEFAULT_REPORTS, cli_env
 
-ROOT = Path(__file__).resolve().parents[2]
-REPORTS = ("junit.xml", "results.json", "testreport.json", "report.html")
 TOKEN = "tok.9f_Z+x/Y=="  # b64token characters: its URL encoding differs from it
 API_KEY = "key-5ecret-api-77"  # id-safe: the proxy also appends it to every id it returns
 COOKIE = "session=c00kie-5ecret-v4l"
@@ -53,14 +51,12 @@ SECRETS = {"token": TOKEN, "x-api-key": API_KEY, "cookie": COOKIE, "basic": BASI
 
 
 def run_cli(server: str, reports: Path, *extra: str, secrets=True) -> subprocess.CompletedProcess:
-    args = [sys.executable, "-m", "harness", "run", "--server", server, "--reports-dir", str(reports), "-v",
-            "--timeout", "20", *extra]
+    args = ["run", "--server", server, "--reports-dir", str(reports), "-v", "--timeout", "20", *extra]
     if secrets:
         args += ["--token", TOKEN, "--header", f"X-Api-Key: {API_KEY}", "--header", f"Cookie: {COOKIE}",
                  "--secret-header", f"X-Upstream-Auth: {BASIC}"]
-    env = {k: v for k, v in os.environ.items() if k != "FHIR_TOKEN"}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, timeout=900)
+    env = {k: v for k, v in cli_env().items() if k != "FHIR_TOKEN"}
+    return shared.run_cli(*args, env=env, text=False, timeout=900)
 
 
 def leaks(texts: dict[str, str]) -> dict[str, int]:
@@ -77,7 +73,7 @@ def leaks(texts: dict[str, str]) -> dict[str, int]:
 
 def outputs(p: subprocess.CompletedProcess, reports: Path) -> dict[str, str]:
     texts = {"stdout": p.stdout.decode("utf-8", "replace"), "stderr": p.stderr.decode("utf-8", "replace")}
-    for name in REPORTS:
+    for name in DEFAULT_REPORTS:
         texts[name] = (reports / name).read_text(encoding="utf-8")
     return texts
 
@@ -96,9 +92,9 @@ def test_no_secret_in_any_output_of_a_run_behind_an_echoing_server(echo_run):
     assert b"Traceback" not in p.stderr
     texts = outputs(p, reports)
     # the proxy did echo (the test would pass vacuously otherwise)
-    assert any(h.get("Authorization") == f"Bearer {TOKEN}" and h.get("X-Api-Key") == API_KEY
-               and h.get("X-Upstream-Auth") == BASIC and h.get("Cookie") == COOKIE for _, _, h in seen)
-    assert any("echo=" in path for _, path, _ in seen), "no redirect with the token in the query was followed"
+    assert any(r.headers.get("Authorization") == f"Bearer {TOKEN}" and r.headers.get("X-Api-Key") == API_KEY
+               and r.headers.get("X-Upstream-Auth") == BASIC and r.headers.get("Cookie") == COOKIE for r in seen)
+    assert any("echo=" in r.path for r in seen), "no redirect with the token in the query was followed"
     assert "***" in texts["results.json"]
     found = leaks(texts)
     assert found == {}, f"{sum(found.values())} occurrences: {found}"
@@ -124,7 +120,7 @@ def _strings(node):
 @pytest.fixture(scope="module")
 def control_run(tmp_path_factory):
     reports = tmp_path_factory.mktemp("control")
-    for name in REPORTS:  # a previous run's reports: none may survive beside this run's
+    for name in DEFAULT_REPORTS:  # a previous run's reports: none may survive beside this run's
         (reports / name).write_text("STALE REPORT OF AN EARLIER RUN", encoding="utf-8")
     with running("r5") as base, hostile_proxy(base, "control") as (proxy, seen):
         p = run_cli(proxy, reports, secrets=False)
@@ -146,7 +142,7 @@ def test_every_report_is_written_and_every_case_runs_whatever_the_server_text(co
     p, reports = control_run
     assert p.returncode == 1, p.stderr.decode()[-3000:]  # cases fail; nothing else is wrong
     assert b"Traceback" not in p.stderr and b"not written" not in p.stderr
-    texts = {name: (reports / name).read_text(encoding="utf-8") for name in REPORTS}
+    texts = {name: (reports / name).read_text(encoding="utf-8") for name in DEFAULT_REPORTS}
     for name, text in texts.items():
         assert "STALE REPORT" not in text, name
         assert _CONTROL.findall(text.replace("\r", "")) == [], name  # no raw control character in a file

@@ -7,19 +7,18 @@ are kept small so the suite stays fast (a few seconds)."""
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from harness import imaging
+from harness.definitions import versions
 from harness.imaging.context import Index
 from harness.validation.issues import Result
 from harness.validation.jsonparse import parse_bytes
 from harness.validation.validator import validate_value
+from tests.shared import VALID, load_json
 
-ROOT = Path(__file__).resolve().parents[2]
-BASES = [(v, json.loads((ROOT / "fixtures/valid" / v / name).read_text(encoding="utf-8"))) for v, name in [
+BASES = [(v, load_json(VALID / v / name)) for v, name in [
     ("r5", "imagingselection-mr-prostate-roi.json"), ("r5", "imagingstudy-ct-chest.json"),
     ("r4", "imagingstudy-ct-abdomen.json"), ("r6-ballot2", "imagingselection-ct-lung-nodule.json"),
     ("r5-snapshot1", "imagingselection-ct-liver-lesion.json"), ("stu3", "imagingmanifest-mr-brain.json"),
@@ -37,7 +36,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 @SETTINGS
-@given(json_values, st.sampled_from(["r4", "r5", "r5-snapshot1", "r6-ballot2", "stu3", "stu3-ballot"]))
+@given(json_values, st.sampled_from(versions.names()))  # every version of the version table
 def test_any_json_value_gives_a_result(value, version):
     r = validate_value(value, "prop", version)
     assert isinstance(r, Result)

@@ -7,7 +7,6 @@ renders what its line declares, and reading the registry at start-up loads no re
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +15,9 @@ import pytest
 
 from harness.reports import registry
 from harness.reports.registry import RUN, VALIDATION, ReportFormat
+from tests.shared import DEFAULT_REPORTS, VALID, cli_env
 
-ROOT = Path(__file__).resolve().parents[2]
-VALID = ROOT / "fixtures" / "valid" / "r5" / "imagingstudy-ct-chest.json"
+STUDY = VALID / "r5" / "imagingstudy-ct-chest.json"
 LINE = ('ReportFormat(name="throwaway", module="tests.reports.throwaway_format", renders=(RUN, VALIDATION), '
         'file="throwaway.txt", default=True, help="Throwaway lines for a test")')
 #: the command line as users start it, after one line is added to the registry
@@ -31,9 +30,8 @@ MARK = "throwaway-format"
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="250")
-    return subprocess.run([sys.executable, "-c", LAUNCH, *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=300)
+    return subprocess.run([sys.executable, "-c", LAUNCH, *args], capture_output=True, text=True,
+                          env=cli_env(COLUMNS="250"), cwd=cwd, timeout=300)
 
 
 def test_registered_format_is_in_both_commands_help(tmp_path):
@@ -55,8 +53,7 @@ def test_registered_format_is_written_by_a_run_against_the_embedded_server(tmp_p
     assert f"{MARK} passed crud.imagingstudy.read-etag\n" in written and f"{MARK} run completed\n" in written
     assert f"throwaway  {Path('out') / 'throwaway.txt'}" in p.stdout  # named with the others
     # the default set grew by one; the built-in defaults are still written
-    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == sorted(
-        ["junit.xml", "results.json", "testreport.json", "report.html", "throwaway.txt"])
+    assert sorted(f.name for f in (tmp_path / "out").iterdir()) == sorted(DEFAULT_REPORTS + ("throwaway.txt",))
     # its own option, like --junit FILE
     p = cli("run", "--case", "crud.imagingstudy.read-etag", "--reports-dir", "out2", "--throwaway", "mine.txt",
             cwd=tmp_path)
@@ -66,12 +63,12 @@ def test_registered_format_is_written_by_a_run_against_the_embedded_server(tmp_p
 
 
 def test_registered_format_renders_validate_output(tmp_path):
-    p = cli("validate", str(VALID), "--format", "throwaway", cwd=tmp_path)
+    p = cli("validate", str(STUDY), "--format", "throwaway", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert p.stdout == f"{MARK} valid {VALID}\n"  # the document and nothing else on stdout
-    p = cli("validate", str(VALID), "--format", "throwaway", "-o", "v.txt", cwd=tmp_path)
+    assert p.stdout == f"{MARK} valid {STUDY}\n"  # the document and nothing else on stdout
+    p = cli("validate", str(STUDY), "--format", "throwaway", "-o", "v.txt", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert (tmp_path / "v.txt").read_text() == f"{MARK} valid {VALID}\n"
+    assert (tmp_path / "v.txt").read_text() == f"{MARK} valid {STUDY}\n"
     assert p.stdout == "1 resources, 1 valid, 0 invalid; 0 errors, 0 warnings\n"  # data: the counts beside
 
 
@@ -104,5 +101,5 @@ def test_start_up_reads_the_registry_without_loading_a_renderer():
     code = ("import sys, harness.cli\n"
             "print([m for m in sys.modules if m.startswith(('harness.engine', 'harness.reports.', 'junit_xml'))])")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                       env=cli_env())
     assert json.loads(p.stdout.replace("'", '"')) == ["harness.reports.registry"]

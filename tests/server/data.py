@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "fixtures" / "valid"
+from tests.shared import VALID
+
 TIMEOUT = 10
 DIV = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>test</p></div>'}
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
@@ -17,7 +16,7 @@ FHIR_JSON = {"Content-Type": "application/fhir+json", "Accept": "application/fhi
 
 
 def fixture(version: str, name: str) -> dict:
-    return json.loads((FIXTURES / version / name).read_text(encoding="utf-8"))
+    return json.loads((VALID / version / name).read_text(encoding="utf-8"))
 
 
 def patient(pid: str | None = None, family: str = "Mustermann", mrn: str = "0001",

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
-from harness.server.embedded import running
 from tests.server.data import FHIR_JSON, TIMEOUT, fixture, get, ids, patient, selection, study
 
 
-@pytest.fixture(scope="module")
-def base():
-    with running("r5") as url:
-        yield url
+def post(r5_base, bundle):
+    return requests.post(r5_base, json=bundle, headers=FHIR_JSON, timeout=TIMEOUT)
 
 
-def post(base, bundle):
-    return requests.post(base, json=bundle, headers=FHIR_JSON, timeout=TIMEOUT)
-
-
-def test_the_fixture_transaction_resolves_urn_uuids(base):
+def test_the_fixture_transaction_resolves_urn_uuids(r5_base):
     bundle = fixture("r5", "bundle-transaction-ct-chest.json")
-    r = post(base, bundle)
+    r = post(r5_base, bundle)
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["type"] == "transaction-response" and len(out["entry"]) == len(bundle["entry"])
@@ -29,16 +21,16 @@ def test_the_fixture_transaction_resolves_urn_uuids(base):
     by_type = {e["resource"]["resourceType"]: e["resource"] for e in out["entry"]}
     pid = by_type["Patient"]["id"]
     assert by_type["ImagingStudy"]["subject"]["reference"] == f"Patient/{pid}"
-    stored = get(f"{base}/ImagingStudy/{by_type['ImagingStudy']['id']}").json()
+    stored = get(f"{r5_base}/ImagingStudy/{by_type['ImagingStudy']['id']}").json()
     assert not any("urn:uuid" in str(v) for v in stored.values())
-    assert ids(get(f"{base}/ImagingStudy", subject=f"Patient/{pid}").json()) == {by_type["ImagingStudy"]["id"]}
+    assert ids(get(f"{r5_base}/ImagingStudy", subject=f"Patient/{pid}").json()) == {by_type["ImagingStudy"]["id"]}
 
 
 def _txn(*entries):
     return {"resourceType": "Bundle", "type": "transaction", "entry": list(entries)}
 
 
-def test_transaction_is_all_or_nothing(base):
+def test_transaction_is_all_or_nothing(r5_base):
     bad = selection("urn:uuid:00000000-0000-4000-8000-000000000001")
     bad["status"] = "bogus"
     bundle = _txn(
@@ -46,31 +38,31 @@ def test_transaction_is_all_or_nothing(base):
          "request": {"method": "POST", "url": "Patient"}},
         {"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000002", "resource": bad,
          "request": {"method": "POST", "url": "ImagingSelection"}})
-    r = post(base, bundle)
+    r = post(r5_base, bundle)
     assert r.status_code == 422 and r.json()["resourceType"] == "OperationOutcome"
     assert "entry[1]" in r.json()["issue"][0]["diagnostics"]
-    assert ids(get(f"{base}/Patient", family="Rollback").json()) == set()
+    assert ids(get(f"{r5_base}/Patient", family="Rollback").json()) == set()
 
 
-def test_transaction_order_put_with_urn_and_conditional_create(base):
+def test_transaction_order_put_with_urn_and_conditional_create(r5_base):
     s = study("r5", "urn:uuid:00000000-0000-4000-8000-00000000000a")
     bundle = _txn(
         {"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000bb", "resource": s,
          "request": {"method": "POST", "url": "ImagingStudy"}},
         {"fullUrl": "urn:uuid:00000000-0000-4000-8000-00000000000a", "resource": patient("pat-put", mrn="P-1"),
          "request": {"method": "PUT", "url": "Patient/pat-put"}})
-    r = post(base, bundle)
+    r = post(r5_base, bundle)
     assert r.status_code == 200, r.text
     assert r.json()["entry"][0]["resource"]["subject"]["reference"] == "Patient/pat-put"
     cond = _txn({"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000cc", "resource": patient(mrn="P-1"),
                  "request": {"method": "POST", "url": "Patient",
                              "ifNoneExist": "identifier=http://hospital.example.org/mrn|P-1"}})
-    r = post(base, cond)
+    r = post(r5_base, cond)
     assert r.status_code == 200 and r.json()["entry"][0]["response"]["status"].startswith("200")
     assert r.json()["entry"][0]["resource"]["id"] == "pat-put"
 
 
-def test_batch_entries_are_independent(base):
+def test_batch_entries_are_independent(r5_base):
     bad = patient()
     bad["gender"] = "bogus"
     bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
@@ -78,7 +70,7 @@ def test_batch_entries_are_independent(base):
         {"resource": bad, "request": {"method": "POST", "url": "Patient"}},
         {"request": {"method": "GET", "url": "Patient?family=Batchy"}},
         {"request": {"method": "GET", "url": "Patient/nope"}}]}
-    r = post(base, bundle)
+    r = post(r5_base, bundle)
     assert r.status_code == 200
     statuses = [e["response"]["status"][:3] for e in r.json()["entry"]]
     assert statuses == ["201", "422", "200", "404"]
@@ -86,21 +78,21 @@ def test_batch_entries_are_independent(base):
     assert r.json()["entry"][2]["resource"]["total"] == 1
 
 
-def test_bad_bundles_are_400(base):
-    assert post(base, {"resourceType": "Bundle", "type": "collection"}).status_code == 400
-    assert post(base, _txn({"resource": patient()})).status_code == 400
-    assert post(base, patient()).status_code == 400
+def test_bad_bundles_are_400(r5_base):
+    assert post(r5_base, {"resourceType": "Bundle", "type": "collection"}).status_code == 400
+    assert post(r5_base, _txn({"resource": patient()})).status_code == 400
+    assert post(r5_base, patient()).status_code == 400
 
 
-def test_a_conditional_reference_is_accepted_in_a_transaction_only(base):
+def test_a_conditional_reference_is_accepted_in_a_transaction_only(r5_base):
     """http.html: 'in a transaction (and only in a transaction), references to resources may be replaced
     by a search URI'. The fixture transaction carries one (ImagingStudy.referrer) and is accepted above;
     the same study POSTed on its own is refused, and in a transaction a malformed query is refused."""
     s = study("r5", "Patient?identifier=http://hospital.example.org/mrn|000471101")
-    r = requests.post(f"{base}/ImagingStudy", json=s, headers=FHIR_JSON, timeout=TIMEOUT)
+    r = requests.post(f"{r5_base}/ImagingStudy", json=s, headers=FHIR_JSON, timeout=TIMEOUT)
     assert r.status_code == 422, r.text
     assert "conditional reference" in r.text
     s = study("r5", "Patient?identifier=1234&?==")
-    r = post(base, _txn({"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000c1", "resource": s,
+    r = post(r5_base, _txn({"fullUrl": "urn:uuid:00000000-0000-4000-8000-0000000000c1", "resource": s,
                          "request": {"method": "POST", "url": "ImagingStudy"}}))
     assert r.status_code == 422 and "not a valid search query" in r.text

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
@@ -14,7 +12,8 @@ import requests
 
 from harness.server.embedded import running
 from harness.validation.validator import validate_value
-from tests.server.data import DCM, FHIR_JSON, ROOT, TIMEOUT, create, created_id, fixture, get, ids, patient, study
+from tests.server.data import DCM, FHIR_JSON, TIMEOUT, create, created_id, fixture, get, ids, patient, study
+from tests.shared import cli_argv, cli_env, run_cli
 
 SAMPLE = {"date": "2020", "number": "1", "quantity": "1", "reference": "x", "uri": "http://x", "string": "x",
           "token": "x"}
@@ -85,10 +84,8 @@ def _free_port() -> int:
 @pytest.mark.parametrize("args,path", [([], "/metadata"), (["--validator-only"], "/")])
 def test_serve_command(args, path, tmp_path):
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--port", str(port),
-                             "--db", str(tmp_path / "db.sqlite"), "--fault", "wrong-total", *args],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cli_argv("serve", "--port", str(port), "--db", str(tmp_path / "db.sqlite"), "--fault",
+                                     "wrong-total", *args), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -107,9 +104,7 @@ def test_serve_command(args, path, tmp_path):
 
 
 def test_serve_usage_errors():
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    run = lambda *a: subprocess.run([sys.executable, "-m", "harness", "serve", *a], env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=60)
+    run = lambda *a: run_cli("serve", *a, timeout=60)  # noqa: E731
     r = run("--fault", "nope")
     assert r.returncode == 2 and "unknown --fault" in r.stderr
     r = run("--fhir-version", "stu3")

@@ -1,7 +1,7 @@
 """Every fault: the scenario holds on the conformant server and fails on the server with that fault.
 
 Each scenario returns True when the server behaved conformantly. Scenarios make their own data
-(unique tags and uids), so they share one conformant server.
+(unique tags and uids), so they share one conformant server (the r5_base fixture).
 """
 
 from __future__ import annotations
@@ -221,12 +221,6 @@ def _(base):
     return r.status_code == 201 and get(f"{base}/Patient/{body['id']}").status_code == 200
 
 
-@pytest.fixture(scope="module")
-def conformant():
-    with running("r5") as url:
-        yield url
-
-
 def test_every_fault_has_a_scenario():
     assert set(SCENARIOS) == set(FAULTS)
 
@@ -239,9 +233,9 @@ def test_the_listed_cases_are_the_engine_test_expectations():
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
-def test_fault_is_observable(name, conformant):
+def test_fault_is_observable(name, r5_base):
     check = SCENARIOS[name]
-    assert check(conformant), f"{name}: the conformant server fails the scenario"
+    assert check(r5_base), f"{name}: the conformant server fails the scenario"
     with running("r5", faults=[name]) as faulty:
         assert not check(faulty), f"{name}: the fault is not observable"
 

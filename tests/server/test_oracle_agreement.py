@@ -90,7 +90,7 @@ def test_official_examples_agree(version, package):
     """Every official example of the seven types, every generated query. The examples with known
     defects (the R5 ImagingSelection examples contradict their own studyUid) would be refused, so this
     server stores them anyway (accept-invalid changes what is stored, not how search works)."""
-    from tests.test_official_examples import _package  # fetches with npm pack; fails under CI if it cannot
+    from tests.validation.test_official_examples import _package  # fetches with npm pack; fails under CI if it cannot
 
     name, _, pkg_version = package.rpartition("-")
     folder = _package(name, pkg_version)

@@ -3,19 +3,15 @@ documented in `serve --help` and the README); `--port 0` prints the port the sys
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+from tests.shared import cli_argv, cli_env, run_cli
 
 
 @pytest.mark.parametrize("extra", [[], ["--validator-only"]])
@@ -24,16 +20,14 @@ def test_a_taken_port_is_one_line_and_exit_1(extra):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        p = subprocess.run([sys.executable, "-m", "harness", "serve", "--port", str(port), *extra], env=ENV,
-                           capture_output=True, text=True, timeout=60)
+        p = run_cli("serve", "--port", str(port), *extra, timeout=60)
     assert p.returncode == 1
     assert p.stderr.splitlines() == [f"error: cannot listen on 127.0.0.1:{port}: address already in use; "
                                      "choose another with --port, or --port 0 for any free one"]
 
 
 def test_port_0_prints_the_port_it_got():
-    p = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--port", "0"], env=ENV,
-                         stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cli_argv("serve", "--port", "0"), env=cli_env(), stderr=subprocess.PIPE, text=True)
     try:
         line = p.stderr.readline()
         m = re.search(r"on http://127\.0\.0\.1:(\d+) ", line)

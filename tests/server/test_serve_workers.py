@@ -11,7 +11,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import pytest
 import requests
 
 from tests.server.data import FHIR_JSON, TIMEOUT, fixture, selection
+from tests.shared import cli_argv, cli_env, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
                                 reason="needs Linux /proc (worker processes are found there)")
 
@@ -49,10 +48,8 @@ def _wait_for(condition, what: str, seconds: float = 30) -> None:
 
 class Service:
     def __init__(self, *args: str) -> None:
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        self.proc = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--validator-only", "--port", "0",
-                                      "--workers", "2", *args], env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cli_argv("serve", "--validator-only", "--port", "0", "--workers", "2", *args),
+                                     env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         banner = self.proc.stderr.readline()
         m = re.search(r"on http://127\.0\.0\.1:(\d+) \(workers 2, ", banner)
         assert m, banner + self.proc.stderr.read()
@@ -148,9 +145,7 @@ def test_workers_die_with_a_killed_parent():
 
 
 def test_usage_errors():
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    run = lambda *a: subprocess.run([sys.executable, "-m", "harness", "serve", *a], env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=60)
+    run = lambda *a: run_cli("serve", *a, timeout=60)  # noqa: E731
     r = run("--workers", "2")
     assert r.returncode == 2 and "--validator-only" in r.stderr
     r = run("--validator-only", "--workers", "0")

@@ -20,12 +20,6 @@ def validator():
         yield url
 
 
-@pytest.fixture(scope="module")
-def fhir():
-    with running("r5") as url:
-        yield url
-
-
 def _errors(oo):
     return [i for i in oo["issue"] if i["severity"] == "error"]
 
@@ -114,18 +108,18 @@ def test_page(validator):
     assert r.status_code == 200 and "text/html" in r.headers["content-type"] and "$validate" in r.text
 
 
-def test_validate_on_the_fhir_server(fhir):
+def test_validate_on_the_fhir_server(r5_base):
     bad = selection("Patient/x")
     bad["status"] = "bogus"
-    r = requests.post(f"{fhir}/ImagingSelection/$validate", json=bad, headers=FHIR_JSON, timeout=TIMEOUT)
+    r = requests.post(f"{r5_base}/ImagingSelection/$validate", json=bad, headers=FHIR_JSON, timeout=TIMEOUT)
     assert r.status_code == 200 and _errors(r.json())
-    r = requests.post(f"{fhir}/ImagingSelection/$validate", json=patient(), headers=FHIR_JSON, timeout=TIMEOUT)
+    r = requests.post(f"{r5_base}/ImagingSelection/$validate", json=patient(), headers=FHIR_JSON, timeout=TIMEOUT)
     assert r.status_code == 400  # wrong type for the endpoint
-    r = requests.get(f"{fhir}/ImagingSelection", timeout=TIMEOUT)
+    r = requests.get(f"{r5_base}/ImagingSelection", timeout=TIMEOUT)
     assert r.json().get("total") == 0  # nothing was stored
-    made = requests.post(f"{fhir}/ImagingStudy", json=study("r5", "Patient/p", uid="2.25.77", series=2),
+    made = requests.post(f"{r5_base}/ImagingStudy", json=study("r5", "Patient/p", uid="2.25.77", series=2),
                          headers=FHIR_JSON, timeout=TIMEOUT).json()
     spanning = selection("Patient/p", "2.25.77", study_ref=f"ImagingStudy/{made['id']}")
     spanning["instance"].append({"uid": "2.25.77.2.1"})
-    r = requests.post(f"{fhir}/ImagingSelection/$validate", json=spanning, headers=FHIR_JSON, timeout=TIMEOUT)
+    r = requests.post(f"{r5_base}/ImagingSelection/$validate", json=spanning, headers=FHIR_JSON, timeout=TIMEOUT)
     assert "imaging.single-series" in {i["details"]["coding"][0]["code"] for i in _errors(r.json())}

@@ -13,30 +13,18 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from pathlib import Path
 from typing import Any, Iterator
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from harness.definitions import versions
 from harness.imaging import geometry, paths, rules, uids  # importing the package registers every check
 from harness.imaging.context import Index, NoResolver
 from harness.imaging.uids import UID_MAX, all_valid, encoded, uid_problem, uids_to_check
+from tests.shared import ROOT, resources
 
-ROOT = Path(__file__).resolve().parents[1]
-VERSIONS = ["r4", "r4b", "stu3", "stu3-ballot", "r5", "r5-snapshot1", "r6-ballot2"]
+VERSIONS = versions.names()  # every version of the version table
 TYPES = {t for v in VERSIONS for t in rules.table(v)}
-
-
-def _resources(node: Any) -> Iterator[dict]:
-    """Every imaging resource in a parsed file: itself, Bundle entries, contained resources."""
-    if isinstance(node, dict):
-        if node.get("resourceType") in TYPES:
-            yield node
-        for v in node.values():
-            yield from _resources(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _resources(v)
 
 
 def _corpus() -> list[tuple[dict, Index]]:
@@ -47,7 +35,7 @@ def _corpus() -> list[tuple[dict, Index]]:
         except ValueError:
             continue
         index = Index.of(path.name, [doc] if isinstance(doc, dict) else [])
-        out += [(r, index) for r in _resources(doc)]
+        out += [(r, index) for r in resources(doc, TYPES)]
     return out
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import struct
 import sys
-from pathlib import Path
 
 import orjson
 import pytest
@@ -15,8 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from harness.validation import jsonparse
 from harness.validation.jsonparse import decode_bytes, parse_bytes, parse_text, parse_text_reference
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.shared import ROOT
 
 
 # --- comparing two parse results --------------------------------------------------------------------

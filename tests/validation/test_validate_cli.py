@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -18,10 +17,8 @@ from pathlib import Path
 import pytest
 
 from harness import definitions
+from tests.shared import INVALID, ROOT, VALID, cli_env, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
-VALID = ROOT / "fixtures" / "valid"
-INVALID = ROOT / "fixtures" / "invalid"
 EXPECTATIONS: dict[str, dict] = json.loads((INVALID / "expectations.json").read_text(encoding="utf-8"))
 
 RESULT_KEYS = {"source", "resourceType", "id", "fhirVersion", "valid", "issues"}
@@ -43,9 +40,7 @@ PLAIN_SELECTION = {
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
-    return subprocess.run([sys.executable, "-m", "harness", "validate", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_cli("validate", *args, env=cli_env(NO_COLOR="1"), cwd=cwd, timeout=120)
 
 
 def no_traceback(p: subprocess.CompletedProcess) -> None:

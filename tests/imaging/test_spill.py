@@ -15,8 +15,8 @@ from harness.imaging import spill
 from harness.imaging.context import PackedIndex
 from harness.imaging.spill import SpillIndex
 from harness.validation.sources import validate_paths
+from tests.shared import ROOT, load_json
 
-ROOT = Path(__file__).resolve().parent.parent
 STUDY = "fixtures/valid/r5/imagingstudy-ct-chest.json"
 DIR = ROOT / "fixtures/invalid/imaging/single-series-dir"
 
@@ -78,7 +78,7 @@ def test_parallel_ndjson_with_a_spilled_index_equals_serial_in_memory(tmp_path: 
 # --- a study-only export: the studies are not indexed, and nothing changes -----------------------
 
 def _line(path: str, **changes) -> str:
-    value = json.loads((ROOT / path).read_text(encoding="utf-8"))
+    value = load_json(path)
     value.update(changes)
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
@@ -158,7 +158,7 @@ def test_studies_and_endpoints_never_look_a_study_up():
             continue  # the unparseable fixtures
         if isinstance(value, dict) and value.get("resourceType") in ("ImagingStudy", "Endpoint"):
             cases += [(value, "r4" if "/r4" in str(path) else "r5")]
-    study = json.loads((ROOT / STUDY).read_text(encoding="utf-8"))
+    study = load_json(STUDY)
     study["series"][0]["endpoint"] = [{"reference": "ImagingStudy/other"}, {"reference": "Endpoint/x"}]
     cases.append((study, "r5"))
     asked = 0

@@ -2,7 +2,7 @@
 
 For every constraint whose expression has a native version (harness/validation/native.py), each
 element instance the structural walk collects is evaluated both ways: on every fixture, on crafted
-edge cases, and on the official imaging examples (fetched like tests/test_official_examples.py).
+edge cases, and on the official imaging examples (fetched like tests/validation/test_official_examples.py).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from harness.validation.fhirpath import EvalContext
 from harness.validation.native import NATIVE_EXPRESSIONS
 from harness.validation.structure import Walker
 from harness.validation.validator import validator
-from tests.test_official_examples import CASES, _package
+from tests.validation.test_official_examples import CASES, _package
+from tests.shared import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "fixtures").rglob("*.json"))
 
 

@@ -20,8 +20,8 @@ from harness import compiled
 from harness.imaging.context import Index
 from harness.validation.sources import validate_paths
 from harness.validation.validator import validate_value
+from tests.shared import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from corpus import r4_studies, r5_imaging  # noqa: E402
@@ -39,7 +39,7 @@ def results() -> list:
         for i, resource in enumerate(corpus):
             out += _rows([validate_value(resource, f"corpus#{i}", version),
                           validate_value(resource, f"corpus#{i}", version, resolver=context)])
-    from tests.test_fastpath import _load, _mutate
+    from tests.validation.test_fastpath import _load, _mutate
     rng = random.Random(11)
     for version in ("r4", "r5"):
         valid = [d for d in (_load(p) for p in sorted((ROOT / "fixtures/valid" / version).glob("*.json")))
@@ -52,7 +52,7 @@ def results() -> list:
 def test_the_source_gives_the_results_of_the_compiled_modules():
     here = results()
     env = dict(os.environ, **{compiled.PURE_ENV: "1"})
-    code = ("import json, sys; from harness import compiled; import tests.test_compiled as t; "
+    code = ("import json, sys; from harness import compiled; import tests.install.test_compiled as t; "
             "json.dump({'status': compiled.status(), 'results': t.results()}, sys.stdout)")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=600)

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.shared import ROOT
+
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_definitions import package_dir  # noqa: E402
 
+from harness.validation import catalog  # noqa: E402
 from harness.validation.sources import validate_paths  # noqa: E402
 
 CACHE = Path(os.environ.get("HARNESS_PKGCACHE", ROOT / ".pkgcache"))
@@ -66,6 +68,7 @@ def test_official_imaging_examples_have_no_error(name, version, fhir, prefixes):
               for r in results for i in r.issues if i.severity == "error" and i.rule != "invariant.not-evaluated"]
     assert [e for e in errors if e[:3] not in KNOWN_DEFECTS] == []
     assert len(results) == len(files)
+    assert {i.rule for r in results for i in r.issues if not catalog.registered(i.rule)} == set()
 
 
 #: (file, rule) of every error the whole STU3 examples package shows, each a defect of the example
@@ -114,6 +117,7 @@ def test_official_stu3_package_has_no_error_but_its_known_defects():
     found = {(Path(r.source).name.split("#", 1)[0], i.rule) for r in results for i in r.issues
              if i.severity == "error" and i.rule != "invariant.not-evaluated"}
     assert found - STU3_PACKAGE_DEFECTS == set(), "errors that are not known defects of the examples"
+    assert {i.rule for r in results for i in r.issues if not catalog.registered(i.rule)} == set()
     assert STU3_PACKAGE_DEFECTS - found == set(), "listed defects no longer reported: update the list"
 
 

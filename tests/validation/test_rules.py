@@ -22,10 +22,8 @@ from harness import definitions
 from harness.validation import catalog
 from harness.validation.issues import ERROR, WARNING
 from harness.validation.sources import JSON_SUFFIXES, validate_paths
+from tests.shared import INVALID, ROOT, VALID
 
-ROOT = Path(__file__).resolve().parent.parent
-VALID = ROOT / "fixtures" / "valid"
-INVALID = ROOT / "fixtures" / "invalid"
 EXPECTATIONS: dict[str, dict] = json.loads((INVALID / "expectations.json").read_text(encoding="utf-8"))
 
 VALID_FILES = sorted(p for p in VALID.rglob("*") if p.is_file() and p.suffix in JSON_SUFFIXES)
@@ -100,7 +98,7 @@ def test_expectations_list_every_invalid_fixture():
     assert on_disk - covered == set(), "fixtures without expectations"
     missing = {k for k in listed if not (INVALID / k).exists()}
     # every listed path exists (a path that does not is a usage error of `validate`, exit 2:
-    # tests/test_validate_cli.py::test_a_path_that_does_not_exist_is_a_usage_error)
+    # tests/validation/test_validate_cli.py::test_a_path_that_does_not_exist_is_a_usage_error)
     assert missing == set()
 
 

@@ -1,25 +1,18 @@
 """Fidelity to the specification and to HL7's reference validator (issue #21): false alarms it does
 not raise and findings it makes that the harness missed, each on a fixture of our own, through the
-structural walk and the fast path alike (tests/test_fastpath.py's `same`)."""
+structural walk and the fast path alike (tests/validation/test_fastpath.py's `same`)."""
 
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 
 import pytest
 
 from harness import definitions
 from harness.validation import terminology
 from harness.validation.validator import validate_value
-from tests.test_fastpath import same
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def load(rel: str) -> dict:
-    return json.loads((ROOT / rel).read_text(encoding="utf-8"))
+from tests.shared import load_json
+from tests.validation.test_fastpath import same
 
 
 def errors(resource: dict, version: str) -> list[tuple[str, str]]:
@@ -49,7 +42,7 @@ def test_every_element_bound_to_mime_types_accepts_the_format_shorthands(version
 
 
 def test_capability_statement_formats_are_not_binding_errors():
-    cs = load(CAPABILITY)
+    cs = load_json(CAPABILITY)
     assert errors(cs, "r5") == []
     cs["format"].append("jsn")
     assert errors(cs, "r5") == [("binding.required", "CapabilityStatement.format[3]")]
@@ -60,7 +53,7 @@ def test_capability_statement_formats_are_not_binding_errors():
 # --- item 13: canonical |, relative fullUrl, conditional references --------------------------------
 
 def _with_referrer(reference: str) -> dict:
-    study = load("fixtures/valid/r5/imagingstudy-ct-chest.json")
+    study = load_json("fixtures/valid/r5/imagingstudy-ct-chest.json")
     study["referrer"] = {"reference": reference}
     return study
 
@@ -90,7 +83,7 @@ def test_conditional_references(reference, bundle, problem):
 
 
 def test_conditional_reference_inside_a_transaction_bundle_walked_whole():
-    bundle = load("fixtures/valid/r5/bundle-transaction-ct-chest.json")
+    bundle = load_json("fixtures/valid/r5/bundle-transaction-ct-chest.json")
     assert "?" in bundle["entry"][1]["resource"]["referrer"]["reference"]
     assert validate_value(bundle, "mem", "r5").valid
     bundle["type"] = "batch"
@@ -112,7 +105,7 @@ def test_full_url_is_absolute(url, ok):
 @pytest.mark.parametrize("value,ok", [("http://example.org/vs", True), ("http://example.org/vs|1.0", True),
                                       ("http://example.org/vs|", False), ("|1.0", False)])
 def test_canonical_needs_a_version_after_the_bar(version, value, ok):
-    study = load("fixtures/valid/r4/imagingstudy-ct-abdomen.json" if version == "r4"
+    study = load_json("fixtures/valid/r4/imagingstudy-ct-abdomen.json" if version == "r4"
                  else "fixtures/valid/r5/imagingstudy-ct-chest.json")
     study["meta"] = {"profile": [value]}
     assert (("structure.primitive-format", f"ImagingStudy.meta.profile[0]") not in errors(study, version)) == ok

@@ -22,10 +22,10 @@ from harness.validation import primitives
 from harness.validation.codegen import DECIMAL_INT_LIMIT, NATIVE_PATTERNS, SCANS, decimals_fail
 from harness.validation.structure import Walker
 from harness.validation.validator import validator
-from tests.test_native_invariants import _version_of
-from tests.test_official_examples import CASES, _package
+from tests.validation.test_native_invariants import _version_of
+from tests.validation.test_official_examples import CASES, _package
+from tests.shared import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted(p for p in (ROOT / "fixtures").rglob("*.json") if p.name != "expectations.json")
 
 

@@ -1,7 +1,7 @@
 """Imaging rules: the pieces (UID syntax, geometry, resolution) and each rule's passing fixture.
 
 Failing fixtures live in fixtures/invalid/imaging/ and are asserted (rule, location, severity) by
-tests/test_rules.py; here every imaging rule is also shown to stay silent on a fixture that has
+tests/validation/test_rules.py; here every imaging rule is also shown to stay silent on a fixture that has
 the thing it checks, and the resolution contexts (contained, Bundle, directory, --context,
 identifier, server callables) are exercised one by one.
 """
@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,17 +18,13 @@ from harness import imaging
 from harness.imaging.context import FetchResolver, Index, type_and_id
 from harness.imaging.geometry import _coplanar
 from harness.imaging.uids import uid_problem
+from harness.catalog import render_markdown
 from harness.validation import catalog
 from harness.validation.sources import validate_paths
 from harness.validation.validator import validate_value
+from tests.shared import INVALID, ROOT, load_json, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
-VALID, INVALID = ROOT / "fixtures" / "valid", ROOT / "fixtures" / "invalid"
-EXPECTATIONS = json.loads((INVALID / "expectations.json").read_text(encoding="utf-8"))
-
-
-def load(rel: str) -> dict:
-    return json.loads((ROOT / rel).read_text(encoding="utf-8"))
+EXPECTATIONS = load_json(INVALID / "expectations.json")
 
 
 # Every imaging rule: a valid fixture (version, path) that contains what the rule checks. The rule
@@ -74,7 +67,7 @@ def test_passing_fixture_does_not_report_the_rule(rule: str):
 
 def test_region_coplanarity_of_the_passing_polygon_is_really_checked():
     # the r6 fixture has no polygon; the passing polygon is a closed coplanar square, tilted
-    sel = load("fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json")
+    sel = load_json("fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json")
     sel["imageRegion3D"] = [{"regionType": "polygon",
                              "coordinate": [0, 0, 0, 10, 0, 10, 10, 10, 10, 0, 10, 0, 0, 0, 0]}]
     assert [i for i in imaging.run(sel, "r6-ballot2") if i.rule.startswith("imaging.region")] == []
@@ -122,7 +115,7 @@ def _rules(issues) -> list[tuple[str, str]]:
 
 
 def test_contained_study_is_resolved():
-    sel, study = load(SELECTION), load(STUDY)
+    sel, study = load_json(SELECTION), load_json(STUDY)
     study.pop("text", None)
     study["id"] = "s"
     sel["contained"] = [study]
@@ -132,7 +125,7 @@ def test_contained_study_is_resolved():
 
 
 def test_bundle_relative_reference_resolves_against_the_entry_server_base():
-    sel, study = load(SELECTION), load(STUDY)
+    sel, study = load_json(SELECTION), load_json(STUDY)
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": "https://a.example/fhir/ImagingStudy/ct-chest-2024-02-07", "resource": study},
         {"fullUrl": "https://a.example/fhir/ImagingSelection/sel-ct-chest-key-images", "resource": sel}]}
@@ -146,7 +139,7 @@ def test_bundle_relative_reference_resolves_against_the_entry_server_base():
 
 
 def test_study_found_by_study_uid_when_derived_from_is_absent():
-    sel, study = load(SELECTION), load(STUDY)
+    sel, study = load_json(SELECTION), load_json(STUDY)
     del sel["derivedFrom"]
     issues = imaging.run(sel, "r5", Index.of("dir", [study]))
     assert _rules(issues) == [("imaging.single-series", "ImagingSelection.instance[1].uid")]
@@ -154,7 +147,7 @@ def test_study_found_by_study_uid_when_derived_from_is_absent():
 
 
 def test_derived_from_by_identifier_resolves_through_the_uid_index():
-    sel, study = load(SELECTION), load(STUDY)
+    sel, study = load_json(SELECTION), load_json(STUDY)
     sel["derivedFrom"] = [{"type": "ImagingStudy", "identifier": {
         "system": "urn:dicom:uid", "value": "urn:oid:" + sel["studyUid"]}}]
     assert _rules(imaging.run(sel, "r5", Index.of("dir", [study]))) == [
@@ -162,7 +155,7 @@ def test_derived_from_by_identifier_resolves_through_the_uid_index():
 
 
 def test_server_resolution_uses_the_supplied_callables_once_per_reference():
-    sel, study = load(SELECTION), load(STUDY)
+    sel, study = load_json(SELECTION), load_json(STUDY)
     calls: list[str] = []
 
     def fetch(ref: str):
@@ -176,7 +169,7 @@ def test_server_resolution_uses_the_supplied_callables_once_per_reference():
 
 
 def test_rules_never_raise_on_hostile_shapes():
-    sel = load(SELECTION)
+    sel = load_json(SELECTION)
     for key in list(sel):
         for bad in (None, 1, "x", [], {}, [None, 1, "x"], {"a": [1]}):
             mutated = copy.deepcopy(sel)
@@ -186,9 +179,7 @@ def test_rules_never_raise_on_hostile_shapes():
 
 
 def test_directory_fails_validate_with_single_series_at_the_offending_instance():
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    p = subprocess.run([sys.executable, "-m", "harness", "validate", "fixtures/invalid/imaging/single-series-dir",
-                        "--format", "json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    p = run_cli("validate", "fixtures/invalid/imaging/single-series-dir", "--format", "json", timeout=120)
     assert p.returncode == 1, p.stderr
     doc = json.loads(p.stdout)
     found = [(r["source"], i["rule"], i["location"]) for r in doc["results"] for i in r["issues"]]
@@ -196,21 +187,18 @@ def test_directory_fails_validate_with_single_series_at_the_offending_instance()
 
 
 def test_context_option_supplies_the_study(tmp_path: Path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    args = [sys.executable, "-m", "harness", "validate", SELECTION, "--format", "json"]
-    alone = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    args = ["validate", SELECTION, "--format", "json"]
+    alone = run_cli(*args, timeout=120)
     assert alone.returncode == 0
     (tmp_path / "study.json").write_text((ROOT / STUDY).read_text(encoding="utf-8"), encoding="utf-8")
-    with_ctx = subprocess.run(args + ["--context", str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=120)
+    with_ctx = run_cli(*args, "--context", str(tmp_path), timeout=120)
     assert with_ctx.returncode == 1
-    missing = subprocess.run(args + ["--context", str(tmp_path / "nope")], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+    missing = run_cli(*args, "--context", str(tmp_path / "nope"), timeout=120)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
 
 
 def test_rules_document_is_generated_from_the_catalog():
-    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == catalog.render_markdown()
+    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == render_markdown()
 
 
 def test_ndjson_in_parallel_gives_the_same_results_in_order(tmp_path: Path, monkeypatch):
@@ -238,9 +226,9 @@ def test_ndjson_in_parallel_gives_the_same_results_in_order(tmp_path: Path, monk
 def test_endpoint_found_elsewhere_is_flagged_only_for_a_uid_of_the_study_in_its_path():
     """An Endpoint in the same Bundle is validated on its own (a sub-service or a trailing slash is
     reported there); from the study only a segment equal to one of the study's UIDs is reported."""
-    study = load("fixtures/valid/r4/imagingstudy-ct-abdomen.json")
+    study = load_json("fixtures/valid/r4/imagingstudy-ct-abdomen.json")
     series_uid = study["series"][0]["uid"]
-    endpoint = load("fixtures/datasets/r4/endpoint-wado.json")
+    endpoint = load_json("fixtures/datasets/r4/endpoint-wado.json")
     endpoint["id"] = "pacs-dicomweb"
     endpoint["address"] = "https://pacs.example.org/dicomweb/studies/"  # reported on the Endpoint only
     bundle = {"resourceType": "Bundle", "entry": [{"resource": study}, {"resource": endpoint}]}
@@ -255,20 +243,20 @@ def test_endpoint_found_elsewhere_is_flagged_only_for_a_uid_of_the_study_in_its_
 
 
 def test_series_uid_required_cites_the_r5_requirement_and_only_where_a_source_states_it():
-    sel = load("fixtures/valid/r5/imagingselection-mr-prostate-roi.json")
+    sel = load_json("fixtures/valid/r5/imagingselection-mr-prostate-roi.json")
     del sel["studyUid"]
     found = [i for i in imaging.run(sel, "r5") if i.rule == "imaging.series-uid-required"]
     assert [i.location for i in found] == ["ImagingSelection.studyUid"]
     assert "'Required unless frameOfReferenceUid and imageRegion are present and instance is not present.'" in (
         found[0].requirement)
     # the R6 ballot 2 summary (seed 004) and the R5 snapshot 1 page (seed 001) state no such requirement
-    r6 = load("fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json")
+    r6 = load_json("fixtures/valid/r6-ballot2/imagingselection-ct-lung-nodule.json")
     del r6["seriesUid"]
     assert [i for i in imaging.run(r6, "r6-ballot2") if i.rule == "imaging.series-uid-required"] == []
 
 
 def test_a_bare_uid_in_the_uri_system_is_an_encoding_problem_not_a_malformed_uid():
-    study = load("fixtures/invalid/imaging/uid-sopclass-not-urn-r4.json")
+    study = load_json("fixtures/invalid/imaging/uid-sopclass-not-urn-r4.json")
     found = [i for i in imaging.run(study, "r4") if i.rule.startswith("imaging.uid")]
     assert [(i.rule, i.location) for i in found] == [
         ("imaging.uid-encoding", "ImagingStudy.series[0].instance[0].sopClass")]

@@ -7,13 +7,12 @@ reason; the last test keeps the page and these tests together.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from harness.validation.validator import validate_value
+from tests.shared import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "reference-validator.md"
 DIV = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div>'}
 
