@@ -1,7 +1,9 @@
 """The build: the pure-Python package, plus its hot modules compiled with Cython where a C compiler
-is at hand. Compiling is optional: a failed or skipped build leaves the pure-Python modules, which
-give identical results (tests/install/test_compiled.py compares the two). IMAGING_HARNESS_PURE=1 at install
-time skips compiling; at run time it makes the source run (harness/compiled.py).
+is at hand. A module is compiled when its first line is MARKER (below); Cython's generated C goes
+to build/cython/, never beside the sources. Compiling is optional: a failed or skipped build leaves
+the pure-Python modules, which give identical results (tests/install/test_compiled.py compares the
+two). IMAGING_HARNESS_PURE=1 at install time skips compiling; at run time it makes the source run
+(harness/compiled.py).
 
 Two build steps of our own:
 * `build_py` copies the top-level `testcases/` and `fixtures/{datasets,negative}/` into the wheel as
@@ -12,6 +14,7 @@ Two build steps of our own:
   has that hash: installing, copying or touching files changes no decision; editing a source does.
 """
 
+import glob
 import hashlib
 import json
 import os
@@ -24,31 +27,21 @@ from setuptools.command.build_py import build_py
 SHIPPED = ("testcases", "fixtures/datasets", "fixtures/negative")  # = harness/shipped.py FOLDERS
 RECORD = "_compiled.json"  # = harness/compiled.py RECORD
 
-# the modules a validation runs through for every resource (not jsonparse: it counts Python frames)
-COMPILED = [
-    "harness/imaging/context.py",
-    "harness/imaging/endpoints.py",
-    "harness/imaging/geometry.py",
-    "harness/imaging/identifiers.py",
-    "harness/imaging/paths.py",
-    "harness/imaging/rules.py",
-    "harness/imaging/series.py",
-    "harness/imaging/studies.py",
-    "harness/imaging/uids.py",
-    "harness/validation/codegen.py",
-    "harness/validation/compiler.py",
-    "harness/validation/fastpath.py",
-    "harness/validation/invariants.py",
-    "harness/validation/issues.py",
-    "harness/validation/narrative.py",
-    "harness/validation/native.py",
-    "harness/validation/numbertext.py",
-    "harness/validation/primitives.py",
-    "harness/validation/references.py",
-    "harness/validation/structure.py",
-    "harness/validation/terminology.py",
-    "harness/validation/validator.py",
-]
+#: the first line of each module to compile (= harness/compiled.py MARKER): the modules a validation
+#: runs through for every resource. A text scan, as harness cannot be imported before its build deps.
+MARKER = "# imaging-harness: compiled"
+#: where Cython writes its generated C: outside the package, so no .c sits beside a source
+C_DIR = os.path.join("build", "cython")
+
+
+def compiled_sources(root: str = ".") -> list[str]:
+    """harness/**/*.py whose first line is MARKER, as paths relative to root with '/'."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(root, "harness", "**", "*.py"), recursive=True)):
+        with open(path, encoding="utf-8") as f:
+            if f.readline().rstrip("\r\n") == MARKER:
+                out.append(os.path.relpath(path, root).replace(os.sep, "/"))
+    return out
 
 
 def extensions() -> list:
@@ -56,7 +49,7 @@ def extensions() -> list:
         return []
     try:
         from Cython.Build import cythonize
-        built = cythonize(COMPILED, quiet=True, nthreads=os.cpu_count() or 1,
+        built = cythonize(compiled_sources(), quiet=True, nthreads=os.cpu_count() or 1, build_dir=C_DIR,
                           # Python semantics throughout: annotations are not C types
                           compiler_directives={"language_level": 3, "annotation_typing": False})
     except Exception as e:  # no Cython, or it refuses a module: the pure-Python package

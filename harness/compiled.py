@@ -1,7 +1,8 @@
 """Which of the harness's modules run compiled.
 
-The install compiles the hot modules (setup.py, COMPILED there) with Cython where a C compiler is
-at hand; the compiled module sits beside its source and Python prefers it. Nothing else differs:
+The install compiles the hot modules with Cython where a C compiler is at hand: each module whose
+first line is MARKER (setup.py finds them by the same text scan as marked() below; its generated C
+goes to build/cython/). The compiled module sits beside its source and Python prefers it. Nothing else differs:
 the same source, Python semantics (no C types), and tests/install/test_compiled.py compares the results
 of the two on fixtures, a generated corpus and mutations of it.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 PURE_ENV = "IMAGING_HARNESS_PURE"
 RECORD = "_compiled.json"  # written by setup.py's build_ext: module -> SHA-256 of its source
+MARKER = "# imaging-harness: compiled"  # = setup.py MARKER: the first line of a module to compile
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -43,6 +45,16 @@ def built(package: Path) -> dict[str, tuple[Path, Path]]:
                     if source.is_file():
                         rel = source.relative_to(package.parent).with_suffix("")
                         found.setdefault(".".join(rel.parts), (Path(folder, name), source))
+    return found
+
+
+def marked(package: Path = _PACKAGE) -> set[str]:
+    """The modules the build compiles: each source under package whose first line is MARKER."""
+    found = set()
+    for source in package.rglob("*.py"):
+        with open(source, encoding="utf-8") as f:
+            if f.readline().rstrip("\r\n") == MARKER:
+                found.add(".".join(source.relative_to(package.parent).with_suffix("").parts))
     return found
 
 

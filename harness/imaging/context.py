@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Where imaging rules find the other resources they need: one small interface, several sources.
 
 A rule never fetches anything itself; it asks a Resolver. The same rule therefore runs on a single

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """DICOMweb and IHE IID endpoint addresses (ImagingStudy R4 §Endpoint, seed 002)."""
 
 from __future__ import annotations
@@ -79,7 +80,12 @@ def _resource_uids(s: Subject) -> frozenset[str]:
 
 def _endpoints_fine(s: Subject) -> bool:
     """series_endpoints reports nothing: no study or series endpoint is a '#' reference or resolves
-    (a contained or context Endpoint is left to the check)."""
+    (a contained or context Endpoint is left to the check).
+
+    Measured (docs/shortcuts.md: `python benchmarks/bench_shortcuts.py --n 2000`, two runs, the
+    compiled build, CPU time per resource): without it the imaging rules take 102 µs more on large
+    R4 (67–68% of the whole validation's 150–154 µs), 54–56 µs on large R5 (38%), 17 µs on small
+    R4 (32–33%) and 4.5–5.2 µs on small R5 (9–10%)."""
     st = s.spec["study"]
     for ref in s.values(st["endpoint"]) + s.values(f"{st['series']}.{st['seriesEndpoint']}"):
         target = ref.get("reference") if isinstance(ref, dict) else None

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """DICOM UID syntax on every UID-bearing element, and the urn:dicom:uid Identifier encoding."""
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ _ONE_STUDY_WORDS = ("'An ImagingStudy SHALL reference one DICOM Study, and MAY r
 
 
 def _uids_fine(s: Subject) -> bool:
-    """uid_syntax reports nothing: every UID at every UID path is valid, checked all at once."""
+    """uid_syntax reports nothing: every UID at every UID path is valid, checked all at once.
+
+    Measured (docs/shortcuts.md: `python benchmarks/bench_shortcuts.py --n 2000`, two runs, the
+    compiled build, CPU time per resource): without it the imaging rules take 87 µs more on large
+    R4 (56–58% of the whole validation's 150–154 µs), 51–53 µs on large R5 (36%), 10 µs on small
+    R4 (18–20%) and 6.1–6.5 µs on small R5 (12–13%)."""
     every: list = []
     for path, form in s.spec.get("uids", ()):
         found = uids_to_check(s.values(path), form)
@@ -65,42 +71,7 @@ def _paths_of(spec: dict) -> list[str]:
     return paths
 
 
-def _identifiers_fine(s: Subject) -> bool:
-    """dicom_identifiers reports nothing: every urn:dicom:uid Identifier with a string value has
-    urn:oid: and a valid UID, and (a study) its 'identifier' carries one Study Instance UID.
-
-    Written as plain loops: identifiers.pxd gives the compiled build C types for them."""
-    every: list = []
-    study = s.spec["kind"] == "study"
-    for path in _identifier_paths(s):
-        one = study and path == "identifier"
-        first = None
-        for ident in s.values(path):
-            if type(ident) is not dict:
-                if isinstance(ident, dict):
-                    return False  # a dict subclass (no parser makes one): the check decides
-                continue
-            d = ident
-            if d.get("system") != DICOM_UID_SYSTEM:
-                continue
-            value = d.get("value")
-            if type(value) is not str:
-                if isinstance(value, str):
-                    return False  # a str subclass, likewise
-                continue
-            v = value
-            if not v.startswith(OID_PREFIX):
-                return False
-            if one:
-                if first is None:
-                    first = v
-                elif v != first:
-                    return False  # a second Study Instance UID
-            every.append(v[len(OID_PREFIX):])
-    return all_valid(every)
-
-
-@check("any", fine=_identifiers_fine)
+@check("any")
 @rule("imaging.study-identifier", ERROR, "DICOM UID identifier not encoded as urn:oid, or more than one Study UID",
       f"{_IDENT_WORDS}; {_ONE_STUDY_WORDS}: so at most one Study Instance UID identifier.")
 @reports("imaging.uid")

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Walking dotted element paths through parsed JSON, yielding FHIRPath-style locations.
 
 Every imaging rule runs on resources that may also be structurally invalid, so nothing here assumes

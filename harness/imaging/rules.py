@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """The imaging rule registry: small named checks with one signature, chosen by resource kind.
 
 A check is ``fn(subject) -> Iterable[Issue]``, registered with ``@check(kind, ...)``. Which

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """ImagingStudy, ImagingManifest and ImagingExcerpt on their own: unique UIDs per level, an instance
 in one series only, counts that cover what is listed, modalities, one patient."""
 
@@ -25,7 +26,12 @@ def _levels_fine(s: Subject) -> bool:
     a UID given as an array counts here though the check skips it: that can only add a duplicate,
     and then the check runs and decides.
 
-    Written as plain loops: studies.pxd gives the compiled build C types for them."""
+    Written as plain loops: studies.pxd gives the compiled build C types for them.
+
+    Measured (docs/shortcuts.md: `python benchmarks/bench_shortcuts.py --n 2000`, two runs, the
+    compiled build, CPU time per resource): without it the imaging rules take 6.5–8.0 µs more on
+    large R4 (4.3–5.2% of the whole validation's 150–154 µs), 2.5–3.7 µs on large R5 (1.8–2.5%)
+    and 0.4–1.2 µs on small R4 (within the noise)."""
     st = s.spec["study"]
     series_key, instance_key, count_key = st["series"], st["instance"], st["seriesCount"]
     inst_path = f"{series_key}.{instance_key}"
@@ -108,20 +114,7 @@ def study_levels(s: Subject) -> Iterator[Issue]:
                           f"{key} is {value} but {listed} {what} are listed")
 
 
-def _modalities_fine(s: Subject) -> bool:
-    """study_modalities reports nothing: every series modality is in the study's list (or, where
-    the list names acquisition modalities only, is not one), read without locations."""
-    st = s.spec["study"]
-    if s.resource.get(st["modality"]) is None:
-        return True
-    listed = {c for _, c in codes(s.resource.get(st["modality"]))}
-    exempt = NON_ACQUISITION if st["modalityScope"] == "acquisition" else frozenset()
-    return all(code in listed or code in exempt
-               for ser in s.values(st["series"]) if isinstance(ser, dict)
-               for _, code in codes(ser.get(st["seriesModality"])))
-
-
-@check("study", fine=_modalities_fine)
+@check("study")
 @rule("imaging.study-modality", WARNING, "A series modality missing from the study's modality list",
       cited("study.modalityWords"))
 def study_modalities(s: Subject) -> Iterator[Issue]:

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """DICOM UID syntax (PS3.5 §9.1) and the FHIR encodings of a UID."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Python source generated from the definitions for the fast path: one specialised function per
 element and per object type, compiled once per process.
 

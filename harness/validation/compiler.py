@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Compile a version's definitions into checker nodes, once per (version, type).
 
 A Node is one complex type or backbone element: a dict from JSON property name to Child, with the

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """The structural walk's fast path: checkers compiled from the definitions that certify a resource
 has no structural finding at all, or give up.
 

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """The invariant pass: every constraint collected by the structural walk is evaluated, natively for
 the universal ones (dom-2..dom-6, ext-1, txt-1/txt-2: they run on every resource, so they are Python
 functions proven against the FHIRPath originals by tests), with fhirpathpy for all the others.

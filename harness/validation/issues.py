@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Values every check produces: one Issue per finding, one Result per validated resource."""
 
 from __future__ import annotations

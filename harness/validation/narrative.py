@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Native FHIR narrative checks: the htmlChecks() behind txt-1 and txt-2 on Narrative.div.
 
 fhirpathpy has no htmlChecks(), so Narrative.div is checked here, standard library only: the div is

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Native versions of the hot datatype invariants, keyed by their exact FHIRPath expression.
 
 These constraints sit on Reference, Coding, Identifier, ContactPoint, Attachment and Quantity, so

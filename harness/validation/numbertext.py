@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Which JSON number texts FHIR needs kept, and a fast scan for them (used by jsonparse).
 
 A parsed number keeps only its value, but a decimal's text is what FHIR's regex judges (R5: at most

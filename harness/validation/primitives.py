@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Primitive datatype checks: the JSON kind and the regex come from the definitions (each primitive
 type's StructureDefinition carries them); what a regex cannot say (calendar dates, 32-bit ranges,
 finite numbers) is added here once per type name.

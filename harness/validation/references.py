@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Rules on the form of references that no datatype regex carries: conditional references (a search
 URL in place of a literal reference, allowed only in a transaction, with a well-formed query) and
 absolute Bundle.entry.fullUrl values.

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """The structural walk: one pass over a resource that checks JSON kinds, cardinality, unknown
 elements, choice types, primitive formats, primitive extensions, reference targets, bindings and
 extensions, and collects every element that carries an invariant for the invariant pass.

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """Binding checks against value sets expanded from the definitions.
 
 required: the code (or one coding of a CodeableConcept) SHALL be in the value set -> error.

@@ -1,3 +1,4 @@
+# imaging-harness: compiled
 """The validator facade: one resource (or a Bundle, entry by entry) in, Results out."""
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 * a check's quick 'fine' verdict (rules.check(..., fine=...)) is True only when the check itself
   reports nothing: on every fixture and official-example-like resource of the repository, in
-  every version whose table knows its type, and on many mutations of them;
+  every version whose table knows its type, and on many mutations of them (docs/shortcuts.md lists
+  each verdict with its measured gain);
 * paths.walk / values and the per-resource memo (Subject.walk / items / values) equal the recursive
   walk they replaced, in the same order;
 * all_valid and uids_to_check agree with uid_problem / encoded one UID at a time.

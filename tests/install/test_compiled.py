@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+import setuptools
 
 from harness import compiled
 from harness.imaging.context import Index
@@ -60,6 +64,35 @@ def test_the_source_gives_the_results_of_the_compiled_modules():
     there = json.loads(run.stdout)
     assert all(v != "compiled" for v in there["status"].values())  # the second process ran source only
     assert len(here) > 1000 and json.loads(json.dumps(here)) == there["results"]
+
+
+def _setup_globals(monkeypatch) -> dict:
+    """setup.py's globals, as a build reads it, without building (setup() does nothing here)."""
+    monkeypatch.setattr(setuptools, "setup", lambda **kw: None)
+    monkeypatch.setenv(compiled.PURE_ENV, "1")  # extensions() compiles nothing
+    monkeypatch.chdir(ROOT)
+    return runpy.run_path(str(ROOT / "setup.py"))
+
+
+def test_the_build_compiles_exactly_the_marked_modules(monkeypatch):
+    """setup.py finds the modules to compile by their first line, as compiled.marked() does."""
+    setup = _setup_globals(monkeypatch)
+    assert setup["MARKER"] == compiled.MARKER
+    modules = {path.removesuffix(".py").replace("/", ".") for path in setup["compiled_sources"]()}
+    assert modules == compiled.marked()
+    assert {"harness.imaging.rules", "harness.validation.fastpath", "harness.validation.structure"} <= modules
+    assert "harness.compiled" not in modules and "harness.validation.jsonparse" not in modules
+    assert setup["C_DIR"] == os.path.join("build", "cython")  # Cython's C goes there, not beside a source
+
+
+def test_the_built_modules_are_the_marked_ones():
+    """In a compiled install, every marked module has a compiled file and no other module has one."""
+    built = compiled.status()
+    if not built:
+        pytest.skip("a pure-Python install (IMAGING_HARNESS_PURE=1 at install time): nothing was built")
+    marked = compiled.marked()
+    assert set(built) == marked, (f"marked, not built: {sorted(marked - set(built))} (reinstall to build them); "
+                                  f"built, not marked: {sorted(set(built) - marked)}")
 
 
 def _fake_package(tmp_path: Path, record: dict | None) -> Path:

@@ -5,7 +5,6 @@ source. The wheel carries no generated C."""
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -21,10 +20,10 @@ pytestmark = pytest.mark.slow
 
 
 def compiled_modules() -> list[str]:
-    """setup.py's COMPILED, as module names."""
-    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
-    (node,) = [n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "COMPILED"]
-    return [p.removesuffix(".py").replace("/", ".") for p in ast.literal_eval(node.value)]
+    """The modules the build compiles: those whose first line is the marker (harness/compiled.py)."""
+    from harness import compiled
+
+    return sorted(compiled.marked(ROOT / "harness"))
 
 
 def shipped_files() -> dict[str, bytes]:
@@ -53,6 +52,16 @@ def test_the_wheel_ships_cases_datasets_and_the_build_record_but_no_c(wheel):
         record = json.loads(z.read("harness/_compiled.json"))
         sources = {m: z.read(m.replace(".", "/") + ".py") for m in compiled_modules()}
     assert record == {m: hashlib.sha256(s).hexdigest() for m, s in sources.items()}
+
+
+def test_the_build_writes_its_generated_c_outside_the_package(wheel):
+    """The wheel is built in a copy of the checkout: Cython's C is under build/cython/ there, and no
+    .c file sits beside a source (an editable install builds the same way, in the checkout)."""
+    src = wheel.parent.parent / "src"
+    assert not list((src / "harness").rglob("*.c"))
+    generated = {p.relative_to(src / "build" / "cython").with_suffix("").as_posix().replace("/", ".")
+                 for p in (src / "build" / "cython").rglob("*.c")}
+    assert generated == set(compiled_modules())
 
 
 def test_run_and_cases_from_an_empty_folder(installed, tmp_path):
