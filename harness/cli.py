@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from harness import __version__
+from harness.cli_reports import ValidationFormat, format_option, with_report_files
 from harness.cli_serve import serve
 from harness.definitions import versions
 
@@ -19,20 +19,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-class Fmt(str, Enum):
-    text = "text"
-    json = "json"
-    junit = "junit"
-    outcome = "outcome"
-
-
 @app.command()
 def validate(
     paths: List[str] = typer.Argument(..., help="JSON resources, Bundles, NDJSON files or directories."),
     fhir_version: Optional[str] = typer.Option(
         None, "--fhir-version", help=f"{', '.join(versions.names())} "
         f"(default: decided by the resource type, else {versions.default()})."),
-    fmt: Fmt = typer.Option(Fmt.text, "--format", help="Output format."),
+    fmt: ValidationFormat = format_option(),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the output to this file."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Processes for large NDJSON files "
                                           "(default: one per core)."),
@@ -45,7 +38,8 @@ def validate(
     one file is checked against the study in another)."""
     from harness import definitions
     from harness.reports.atomic import atomic_file
-    from harness.reports.validation import Tally, stream
+    from harness.reports.registry import VALIDATION, formats, results_writer
+    from harness.reports.validation import Tally
     from harness.pipeline.sources import missing, skipped_line, validate_paths
     from harness.pipeline.version_hint import VersionHint
 
@@ -79,26 +73,27 @@ def validate(
             hint.observe(r)
             tally.add(r)
             yield r
-    colour = fmt is Fmt.text and output is None and sys.stdout.isatty()
+    prose = formats(VALIDATION)[fmt.value].prose  # for people: colour on a terminal, ends with the counts
+    write = results_writer(fmt.value)
     try:
         if output is None:
-            stream(fmt.value, observed(), sys.stdout, colour=colour)
+            write(observed(), sys.stdout, prose and sys.stdout.isatty())
         else:
             try:
                 with atomic_file(output) as out:
-                    stream(fmt.value, observed(), out)
+                    write(observed(), out, False)
             except OSError as e:
                 typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
                 raise typer.Exit(EXIT_USAGE)
-            if fmt is not Fmt.text:
+            if not prose:
                 typer.echo(tally.line)
     except KeyboardInterrupt:
         sys.stdout.flush()
         where = f"{output} was not written" if output is not None else "the output above is incomplete"
         typer.echo(f"interrupted: {tally.resources} resource(s) validated; {where}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED)
-    if skipped:  # beside the summary line, unless stdout holds json/junit/outcome
-        typer.echo(skipped_line(skipped), err=output is None and fmt is not Fmt.text)
+    if skipped:  # beside the summary line, unless stdout holds data (json, junit, outcome...)
+        typer.echo(skipped_line(skipped), err=output is None and not prose)
     if tally.invalid:
         note = hint.message()
         if note:
@@ -156,6 +151,7 @@ def _load_or_exit(cases_dir, suite, case, tag):
 
 
 @app.command()
+@with_report_files
 def run(
     server: Optional[str] = typer.Option(None, "--server", help="FHIR base URL (default: start the embedded reference server)."),
     fhir_version: str = typer.Option("auto", "--fhir-version", help="auto (CapabilityStatement.fhirVersion), "
@@ -163,12 +159,7 @@ def run(
     suite: List[str] = typer.Option([], "--suite", help="Run only these suites (repeatable)."),
     tag: List[str] = typer.Option([], "--tag", help="Run only cases with one of these tags (repeatable)."),
     case: List[str] = typer.Option([], "--case", help="Run only these case ids (repeatable)."),
-    junit: Optional[Path] = typer.Option(None, "--junit", help="JUnit XML report (default REPORTS-DIR/junit.xml)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="JSON results (default REPORTS-DIR/results.json)."),
-    testreport: Optional[Path] = typer.Option(None, "--testreport", help="FHIR TestReport (default REPORTS-DIR/testreport.json)."),
-    html: Optional[Path] = typer.Option(None, "--html", help="HTML report (default REPORTS-DIR/report.html)."),
-    summary: Optional[Path] = typer.Option(None, "--summary", help="Markdown summary (PR comment, CI step "
-                                           "summary); written only when given."),
+    report_files: Optional[dict] = None,  # one --NAME FILE option per run format of the registry
     reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Where reports go by default."),
     token: Optional[str] = typer.Option(None, "--token", envvar="FHIR_TOKEN", show_envvar=True,
                                         help="Bearer token (never written to any report)."),
@@ -201,7 +192,7 @@ def run(
 
     from harness.engine.session import RunOptions, execute
     from harness.reports.console import Console, interrupted_line
-    from harness.reports.registry import DEFAULT, FORMATS, FileReport
+    from harness.reports.registry import RUN, FileReport, formats
 
     if token_file is not None:
         from harness.tokenfile import TokenFileError, read_token
@@ -248,10 +239,9 @@ def run(
     def oracle_filter(c) -> bool:
         return ((not oracle_ids or any(c.id == i or c.id.startswith(i + ".") for i in oracle_ids))
                 and (not tag or bool(set(tag) & set(c.tags))))
-    paths = {"junit": junit, "json": json_out, "testreport": testreport, "html": html, "summary": summary}
     subscribers = [Console(verbose=verbose)] + [
-        FileReport(name, paths[name] or reports_dir / FORMATS[name][1]) for name in FORMATS
-        if paths[name] or name in DEFAULT]
+        FileReport(name, report_files[name] or reports_dir / f.file) for name, f in formats(RUN).items()
+        if report_files[name] or f.default]
     if server is None:
         try:
             from harness.server import faults as faults_mod

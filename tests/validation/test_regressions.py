@@ -1,6 +1,6 @@
 """Verdicts that were once wrong, each pinned with the smallest input that showed it."""
 
-from harness.reports.validation import to_outcome_bundle
+from harness.reports.validation_outcome import render_results as to_outcome_bundle
 from harness.pipeline.values import results_for_value
 from harness.pipeline.validator import validate_value
 import json

@@ -10,7 +10,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from harness.reports import validation
+from harness.reports import validation, validation_json
 from harness.validation.issues import ERROR, INFORMATION, WARNING, Issue, Result
 
 
@@ -22,7 +22,7 @@ def _stdlib(results: list[Result]) -> str:
 
 def _streamed(results: list[Result]) -> str:
     out = io.StringIO()
-    validation.stream("json", iter(results), out)
+    validation_json.write_results(iter(results), out)
     return out.getvalue()
 
 
@@ -33,11 +33,11 @@ def _result(n: int, text: str = "x", issues: int = 1) -> Result:
                                     f"{text} {k}", "FHIR R5 5.0.0") for k in range(issues)))
 
 
-@pytest.mark.parametrize("count", [0, 1, 2, validation.JSON_BATCH - 1, validation.JSON_BATCH,
-                                   validation.JSON_BATCH + 1, 2 * validation.JSON_BATCH + 3])
+@pytest.mark.parametrize("count", [0, 1, 2, validation_json.JSON_BATCH - 1, validation_json.JSON_BATCH,
+                                   validation_json.JSON_BATCH + 1, 2 * validation_json.JSON_BATCH + 3])
 def test_streamed_report_is_the_stdlib_bytes_across_batch_edges(count):
     results = [_result(n, issues=n % 4) for n in range(count)]
-    assert _streamed(results) == _stdlib(results) == validation.render("json", results)
+    assert _streamed(results) == _stdlib(results) == validation_json.render_results(results)
 
 
 @settings(max_examples=200, deadline=None)
