@@ -88,25 +88,6 @@ def declared() -> dict[str, frozenset[str]]:
 
 
 _JSON = "FHIR JSON format (json.html)"
-_RULES: dict[str, Rule] = {}
-
-
-def rule(id: str, severity: str, title: str, requirement: str) -> Rule:
-    if id in _RULES:
-        raise ValueError(f"rule {id} registered twice")
-    r = Rule(id, severity, title, requirement)
-    _RULES[id] = r
-    return r
-
-
-def get(rule_id: str) -> Rule:
-    if rule_id.startswith("invariant.") and rule_id not in _RULES:
-        return _RULES["invariant.*"]
-    return _RULES[rule_id]
-
-
-def all_rules() -> list[Rule]:
-    return sorted(_RULES.values(), key=lambda r: r.id)
 
 
 # --- input and FHIR JSON rules -------------------------------------------------------------------
