@@ -60,6 +60,20 @@ def type_and_id(reference: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+def named_type(ref: str) -> str | None:
+    """The resource type a reference names by its path (`Type/id`, absolute, versioned, with a query),
+    read leniently (a capitalised segment before the last one, whatever the id): None for a local
+    (`#`) or `urn:` reference and for one without two segments."""
+    if ref.startswith(("#", "urn:")):
+        return None
+    parts = ref.split("?")[0].rstrip("/").split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return parts[-2]
+    return None
+
+
 def parse_reference(ref: str) -> tuple[str | None, str | None, str | None] | None:
     """(type, id, base) of a literal reference; base None for a relative one."""
     m = _LITERAL.match(ref)

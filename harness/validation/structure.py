@@ -343,13 +343,7 @@ def reference_target_problem(defs, child: Child, item: dict) -> str | None:
         if sep and head in child.targets and "/" not in tail and "?" not in tail:
             return None
     rtype = item.get("type") if isinstance(item.get("type"), str) else None
-    named = None
-    if isinstance(ref, str) and not ref.startswith(("#", "urn:")):
-        parts = ref.split("?")[0].rstrip("/").split("/")
-        if "_history" in parts:
-            parts = parts[: parts.index("_history")]
-        if len(parts) >= 2 and parts[-2][:1].isupper():
-            named = parts[-2]
+    named = references.named_type(ref) if isinstance(ref, str) else None
     for t in (rtype, named):
         if t and t not in child.targets and defs.kind(t) == "resource":
             return f"{child.path} may reference {', '.join(child.targets)}, not {t}"
