@@ -73,23 +73,22 @@ CHUNK_BYTES = 512 * 1024  # a worker's chunk when it reads the lines itself
 
 def _ranges(f) -> Iterator[tuple[int, tuple[int, int]]]:
     """(first line number, (offset, length)) of consecutive runs of whole lines, read from f's
-    current position to its end: the lines are only counted here, a worker reads them."""
-    line, offset, pending = 1, f.tell(), b""
+    current position to its end: the lines are only counted here, a worker reads them. Only
+    positions are kept: a line longer than a block is never copied or scanned twice."""
+    line, offset = 1, f.tell()  # offset: where the run not yet yielded starts
+    pos = offset  # where the next block starts
     while True:
         data = f.read(CHUNK_BYTES)
         if not data:
-            if pending:
-                yield line, (offset, len(pending))
+            if pos > offset:
+                yield line, (offset, pos - offset)
             return
-        block = pending + data if pending else data  # pending: a line longer than a block
-        cut = block.rfind(b"\n") + 1
-        if cut == 0:
-            pending = block
-            continue
-        yield line, (offset, cut)
-        line += block.count(b"\n", 0, cut)
-        offset += cut
-        pending = block[cut:]
+        cut = data.rfind(b"\n") + 1  # the bytes from offset to pos hold no newline
+        if cut:
+            yield line, (offset, pos + cut - offset)
+            line += data.count(b"\n", 0, cut)
+            offset = pos + cut
+        pos += len(data)
 
 
 def _chunks(f) -> Iterator[tuple[int, list[bytes]]]:
